@@ -1,0 +1,1 @@
+"""connector-events: changes at SaaS API providers as normalized events on Kafka."""

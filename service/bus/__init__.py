@@ -1,0 +1,1 @@
+"""Kafka: topic set-up, the idempotent event producer, and per-partition transactional group commit."""
