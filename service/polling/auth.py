@@ -44,10 +44,12 @@ class AuthParts:
     Attributes:
         headers: header name -> value to send.
         params: query parameter name -> value to send.
+        secrets: the resolved secret values themselves, for redaction (a header holds them prefixed or encoded).
     """
 
     headers: Mapping[str, SecretStr] = field(default_factory=dict)
     params: Mapping[str, SecretStr] = field(default_factory=dict)
+    secrets: tuple[SecretStr, ...] = ()
 
     def __repr__(self) -> str:
         return f"AuthParts(headers={sorted(self.headers)}, params={sorted(self.params)})"
@@ -62,17 +64,8 @@ class AuthParts:
 
     def redactor(self) -> Redactor:
         """Return a redactor hiding these secrets (values and parameter names) in URLs and texts."""
-        secrets = [v.get_secret_value() for v in (*self.headers.values(), *self.params.values())]
-        # A basic-auth header hides the password inside base64: redact the decoded password too.
-        for name, value in self.headers.items():
-            raw = value.get_secret_value()
-            if name.lower() == "authorization" and raw.startswith("Basic "):
-                try:
-                    decoded = base64.b64decode(raw.removeprefix("Basic "), validate=True).decode()
-                except ValueError:
-                    continue
-                secrets.append(decoded.partition(":")[2])
-        return Redactor(secrets=secrets, params=self.params.keys())
+        values = (*self.secrets, *self.headers.values(), *self.params.values())
+        return Redactor(secrets=[v.get_secret_value() for v in values], params=self.params.keys())
 
 
 class NoAuth(_AuthModel):
@@ -102,7 +95,8 @@ class BearerAuth(_AuthModel):
             ConfigError: the reference cannot be resolved or resolves to an empty token.
         """
         token = _resolve_non_empty(self.token, where=f"{where} auth 'token'")
-        return AuthParts(headers={"Authorization": SecretStr(f"Bearer {token.get_secret_value()}")})
+        header = SecretStr(f"Bearer {token.get_secret_value()}")
+        return AuthParts(headers={"Authorization": header}, secrets=(token,))
 
 
 class BasicAuth(_AuthModel):
@@ -126,9 +120,9 @@ class BasicAuth(_AuthModel):
         user = resolve_secret(self.username, where=f"{where} auth 'username'").get_secret_value()
         if ":" in user:
             raise ConfigError(f"{where} auth 'username': a basic-auth user name cannot contain ':'")
-        password = resolve_secret(self.password, where=f"{where} auth 'password'").get_secret_value()
-        encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        return AuthParts(headers={"Authorization": SecretStr(f"Basic {encoded}")})
+        password = resolve_secret(self.password, where=f"{where} auth 'password'")
+        encoded = base64.b64encode(f"{user}:{password.get_secret_value()}".encode()).decode("ascii")
+        return AuthParts(headers={"Authorization": SecretStr(f"Basic {encoded}")}, secrets=(password,))
 
 
 class HeaderKeyAuth(_AuthModel):
@@ -152,7 +146,8 @@ class HeaderKeyAuth(_AuthModel):
             ConfigError: the reference cannot be resolved or resolves to an empty key.
         """
         key = _resolve_non_empty(self.key, where=f"{where} auth 'key'")
-        return AuthParts(headers={self.header: SecretStr(f"{self.prefix}{key.get_secret_value()}")})
+        header = SecretStr(f"{self.prefix}{key.get_secret_value()}")
+        return AuthParts(headers={self.header: header}, secrets=(key,))
 
 
 class QueryKeyAuth(_AuthModel):
@@ -173,7 +168,8 @@ class QueryKeyAuth(_AuthModel):
         Raises:
             ConfigError: the reference cannot be resolved or resolves to an empty key.
         """
-        return AuthParts(params={self.param: _resolve_non_empty(self.key, where=f"{where} auth 'key'")})
+        key = _resolve_non_empty(self.key, where=f"{where} auth 'key'")
+        return AuthParts(params={self.param: key}, secrets=(key,))
 
 
 Auth = Annotated[
