@@ -99,7 +99,8 @@ def _from_script(stack: ExitStack) -> str:
         env.setdefault("KAFKA_CLEAN", "1")
     started = _kafka_sh("start", env)
     if started.returncode != 0:
-        raise RuntimeError(f"deploy/kafka.sh start failed:\n{started.stderr}")
+        tail = "\n".join(started.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"deploy/kafka.sh start failed:\n{tail}")
     if not already_running:
         stack.callback(_kafka_sh, "stop", env)
     return started.stdout.strip().splitlines()[-1]

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import ProducerFenced
+from aiokafka.structs import ConsumerRecord
 from kafka_helpers import consume, consume_all, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -119,3 +120,58 @@ async def test_second_producer_with_same_transactional_id_fences_the_first(
 
     committed = await consume_all(kafka_bootstrap, topic, isolation_level="read_committed")
     assert [r.value for r in committed] == [b"from-successor"]
+
+
+async def test_consumer_group_commits_offsets_inside_a_transaction(
+    kafka_bootstrap: str, admin: AIOKafkaAdminClient, topic_suffix: str
+) -> None:
+    # Consume-transform-produce, as pollers do: a group member reads, and a transaction writes the output
+    # together with the group's offsets.
+    source, sink, group = (f"broker-{name}-{topic_suffix}" for name in ("source", "sink", "group"))
+    await _create_topic(admin, source, partitions=2)
+    await _create_topic(admin, sink)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for i in range(4):
+            await producer.send_and_wait(source, f"in{i}".encode(), partition=i % 2)
+    finally:
+        await producer.stop()
+
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    txn = _transactional(kafka_bootstrap, f"broker-ctp-{topic_suffix}")
+    await consumer.start()
+    await txn.start()
+    try:
+        seen: list[ConsumerRecord[bytes, bytes]] = []
+
+        async def four_read() -> bool:
+            batches = await consumer.getmany(timeout_ms=200)
+            seen.extend(r for batch in batches.values() for r in batch)
+            return len(seen) >= 4
+
+        await wait_for(four_read, timeout=20, what="the group member reads 4 records")
+        assert consumer.assignment() == {TopicPartition(source, 0), TopicPartition(source, 1)}
+        offsets = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+        async with txn.transaction():
+            for r in seen:
+                await txn.send(sink, (r.value or b"").replace(b"in", b"out"))
+            await txn.send_offsets_to_transaction(offsets, group)
+    finally:
+        await txn.stop()
+        await consumer.stop()
+
+    out = await consume_all(kafka_bootstrap, sink, isolation_level="read_committed")
+    assert sorted(r.value for r in out) == [b"out0", b"out1", b"out2", b"out3"]
+    committed = await admin.list_consumer_group_offsets(group)
+    assert {tp: meta.offset for tp, meta in committed.items()} == {
+        TopicPartition(source, 0): 2,
+        TopicPartition(source, 1): 2,
+    }
