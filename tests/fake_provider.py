@@ -180,9 +180,11 @@ class FakeProvider:
     async def start(self) -> str:
         """Listen on a free port of 127.0.0.1 and return the base URL (`http://127.0.0.1:PORT`)."""
         # A short shutdown: a handler sleeping through an injected delay must not hold up the test's teardown.
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5, handler_cancellation=True)
+        self._runner = web.AppRunner(
+            self.app(), shutdown_timeout=0.5, handler_cancellation=True, access_log=None,
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.5)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"

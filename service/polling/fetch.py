@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -264,7 +264,7 @@ class ProviderClient:
     ) -> None:
         await self.stop()
 
-    async def pages(self, req: FetchRequest) -> AsyncIterator[Page]:
+    async def pages(self, req: FetchRequest) -> AsyncGenerator[Page, None]:
         """Yield the resource's pages in order, one at a time.
 
         The caller may stop iterating at any time (wrap in `contextlib.aclosing` to close promptly); no
@@ -356,8 +356,8 @@ class ProviderClient:
                 # Full jitter: spreads the retries of many pollers hitting one failing provider.
                 delay = self._rng.uniform(0, min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1)))
             log.warning(
-                "provider request failed, retrying",
-                extra={"element": req.element_key, "detail": detail, "attempt": attempt, "delay": delay},
+                "%s; retrying in %.2fs (attempt %d of %d)", detail, delay, attempt, policy.max_attempts,
+                extra={"element": req.element_key},
             )
             await self._sleep(delay)
             attempt += 1
