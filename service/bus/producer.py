@@ -60,6 +60,11 @@ class EventBus:
             raise PublishError(f"cannot connect to Kafka at {self._kafka.bootstrap_servers}: {exc}") from exc
         self._producer = producer
 
+    @property
+    def running(self) -> bool:
+        """Whether the producer is connected and accepting records."""
+        return self._producer is not None
+
     async def stop(self) -> None:
         """Flush and close; idempotent."""
         producer, self._producer = self._producer, None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from service.events import NormalizedEvent
 
@@ -51,9 +51,20 @@ def dead_letter_record(
     return OutgoingRecord(topic, key.encode(), value, headers)
 
 
+def _reveal(value: object) -> object:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return str(value)  # URLs and other str-like pydantic types
+
+
+def stored_dumps(model: BaseModel) -> bytes:
+    """JSON of a definition as stored in its compacted topic: unlike API output, secrets are kept."""
+    return orjson.dumps(model.model_dump(mode="python", by_alias=True), default=_reveal)
+
+
 def model_record(topic: str, key: str, model: BaseModel | None, *, partition: int | None = None) -> OutgoingRecord:
     """A compacted-topic entry (element, instance, cursor); `None` writes the tombstone."""
-    return OutgoingRecord(topic, key.encode(), dumps(model) if model is not None else None, partition=partition)
+    return OutgoingRecord(topic, key.encode(), stored_dumps(model) if model is not None else None, partition=partition)
 
 
 def loads(value: bytes) -> Any:

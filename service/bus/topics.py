@@ -6,6 +6,7 @@ in the wrong partitions would lose or duplicate events.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,7 @@ async def ensure_topics(
         raise ConfigError(f"topics missing and topic creation is off: {', '.join(s.name for s in missing)}")
     if missing:
         await _create(admin, missing, replication_factor)
-        existing = await _partition_counts(admin, [spec.name for spec in specs])
+        existing = await _wait_until_visible(admin, specs)
     policies = await _cleanup_policies(admin, [spec.name for spec in specs])
     problems: list[str] = []
     for spec in specs:
@@ -98,9 +99,30 @@ async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replicatio
         raise ConfigError(f"cannot create topic {name!r}: {error.__name__} {message or ''}".rstrip())
 
 
+async def _wait_until_visible(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float = 30.0
+) -> dict[str, int]:
+    """Created topics reach the metadata of every broker a little later; wait for them."""
+    names = [spec.name for spec in specs]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        counts = await _partition_counts(admin, names)
+        if all(counts.get(spec.name) == spec.partitions for spec in specs if spec.exact_partitions) and len(
+            counts
+        ) == len(names):
+            return counts
+        if asyncio.get_running_loop().time() > deadline:
+            return counts  # the check below reports what is still wrong
+        await asyncio.sleep(0.1)
+
+
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
-    described: list[dict[str, Any]] = await admin.describe_topics(names)
-    # error_code 3 = unknown topic: absent from the result.
+    # Describe only topics that exist: a metadata request naming a missing topic makes a broker with
+    # auto.create.topics.enable create it with default (wrong) settings.
+    present = set(await admin.list_topics()) & set(names)
+    if not present:
+        return {}
+    described: list[dict[str, Any]] = await admin.describe_topics(sorted(present))
     return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
 
 

@@ -34,6 +34,11 @@ def transactional_id(prefix: str, partition: int) -> str:
     return f"{prefix}-p{partition}"
 
 
+def _observe(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 @dataclass
 class _Batch:
     records: Sequence[OutgoingRecord]
@@ -50,7 +55,9 @@ class Transaction:
     async def send(self, records: Sequence[OutgoingRecord]) -> None:
         """Add records to the transaction (visible only when it commits)."""
         for r in records:
-            await send(self._producer, r)
+            future = await send(self._producer, r)
+            # Failures surface through commit_transaction; retrieve them here so none goes unobserved.
+            future.add_done_callback(_observe)
         self.sent += len(records)
 
 

@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, JsonValue, field_validator
 
+from service.polling.auth import Auth, NoAuth
+from service.polling.paginate import HubPagination, Pagination
+
 # Open Connectors configuration keys.
 VENDOR_TYPE = "event.vendor.type"
 NOTIFICATION_ENABLED = "event.notification.enabled"
@@ -78,7 +81,7 @@ class Element(_Definition):
     configuration: Configuration = Field(
         default_factory=dict, description="Defaults of the Open Connectors keys (event.vendor.type ...)."
     )
-    pagination: dict[str, Any] = Field(default_factory=lambda: {"style": "hub"})
+    pagination: Pagination = Field(default_factory=HubPagination)
     webhook: dict[str, Any] | None = None
 
     @field_validator("configuration")
@@ -102,7 +105,7 @@ class Instance(_Definition):
     name: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
     base_url: HttpUrl | None = Field(default=None, alias="baseUrl")
-    auth: dict[str, Any] = Field(default_factory=lambda: {"type": "none"})
+    auth: Auth = Field(default_factory=NoAuth)
     configuration: Configuration = Field(default_factory=dict)
     backfill_from: datetime | None = Field(
         default=None, alias="backfillFrom", description="First poll window start; default: when first seen."
