@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import random
+import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from service.errors import ConfigError, UpstreamError
@@ -394,3 +400,97 @@ async def test_lifecycle() -> None:
 def test_base_url_must_be_absolute_http() -> None:
     with pytest.raises(ValueError, match="absolute http"):
         FetchRequest(element_key="e", instance_id="i", resource="r", base_url="/relative", url="/r")
+
+
+def load_crm() -> ModuleType:
+    """Import deploy/demo/crm.py by path (deploy/ is not a package)."""
+    path = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "crm.py"
+    spec = importlib.util.spec_from_file_location("demo_crm", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("demo_crm", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+crm = load_crm()
+
+
+@pytest.fixture
+async def crm_server() -> AsyncIterator[tuple[str, Any]]:
+    clock = [datetime(2026, 2, 3, 17, 0, tzinfo=UTC)]
+    state = crm.CrmState(seed=3, clock=lambda: clock[0])
+    state.seed_history(12, 6)
+    runner = web.AppRunner(crm.build_app(rate=0, token=SECRET, state=state), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}/api", state
+    finally:
+        await runner.cleanup()
+
+
+def crm_request(base_url: str, **overrides: Any) -> FetchRequest:
+    fields: dict[str, Any] = {
+        "element_key": "democrm", "instance_id": "crm-demo", "resource": "contacts", "base_url": base_url,
+        "url": "/contacts", "auth": BearerAuth(token=SECRET), "page_size": 5,  # type: ignore[arg-type]
+    }
+    fields.update(overrides)
+    return FetchRequest(**fields)
+
+
+async def test_demo_crm_contacts_by_where_clause_and_hub_pages(
+    client: ProviderClient, crm_server: tuple[str, Any],
+) -> None:
+    base_url, state = crm_server
+    contacts = state.contacts_since(None)
+    since = crm.iso_millis(contacts[4].updated)
+    req = crm_request(base_url, url=f"/contacts?where=lastModifiedDate>='{since}'")
+    pages = await read_all(client, req)
+    assert [r["id"] for p in pages for r in p.records] == [c.id for c in contacts[4:]]
+    assert [len(p.records) for p in pages] == [5, 3]
+    # An update moves the contact after every other change; modified_since finds it alone.
+    state.clock = lambda: datetime(2026, 2, 3, 18, 0, tzinfo=UTC)
+    state.update("contact", contacts[0].id, {"phone": "+1-555-0100"})
+    millis = int(datetime(2026, 2, 3, 18, 0, tzinfo=UTC).timestamp() * 1000)
+    updated = await read_all(client, crm_request(base_url, url=f"/contacts?modified_since={millis}"))
+    assert [(r["id"], r["phone"], r["lastModifiedDate"]) for p in updated for r in p.records] == [
+        (contacts[0].id, "+1-555-0100", "2026-02-03T18:00:00.000Z"),
+    ]
+
+
+async def test_demo_crm_deals_newest_first_by_page_number(
+    client: ProviderClient, crm_server: tuple[str, Any],
+) -> None:
+    base_url, state = crm_server
+    req = crm_request(base_url, resource="deals", url="/deals", page_size=4,
+                      pagination=PagePagination(page_size_param="per_page"))
+    pages = await read_all(client, req)
+    records = [r for p in pages for r in p.records]
+    assert [r["id"] for r in records] == [d.id for d in state.deals_newest_first()]
+    # 17:00 UTC is 09:00 in Los Angeles in February (PST, -0800).
+    newest = records[0]
+    assert newest["updated_at"].endswith(" -0800")
+    assert re.fullmatch(r"\d\d/\d\d/2026 \d\d:\d\d:\d\d", newest["created_at"])
+
+
+async def test_demo_crm_refuses_a_wrong_token(client: ProviderClient, crm_server: tuple[str, Any]) -> None:
+    base_url, _ = crm_server
+    with pytest.raises(UpstreamError, match="HTTP 401") as caught:
+        await read_all(client, crm_request(base_url, auth=BearerAuth(token="wrong-token")))  # type: ignore[arg-type]
+    assert not caught.value.retriable
+
+
+def test_demo_crm_is_deterministic_for_a_seed() -> None:
+    at = datetime(2026, 2, 3, tzinfo=UTC)
+    runs = []
+    for _ in range(2):
+        state = crm.CrmState(seed=11, clock=lambda: at)
+        state.seed_history(4, 2)
+        changes = [state.step() for _ in range(20)]
+        runs.append((changes, [crm.render_contact(r) for r in state.contacts_since(None)]))
+    assert runs[0] == runs[1]
+    assert len({c[2] for c in runs[0][0]}) > 3
