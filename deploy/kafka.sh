@@ -70,7 +70,8 @@ fetch() {
     # shellcheck disable=SC2086 # KAFKA_MVN_ARGS is a list of arguments
     if ! mvn -B -q -Dstyle.color=never -f "$HERE/kafka/pom.xml" $KAFKA_MVN_ARGS \
         -Dkafka.version="$KAFKA_VERSION" -Dkafka.logging="$LOGGING" \
-        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
+        sed $'s/\e\\[[0-9;]*m//g' >&2; then  # Maven 3.8 -q prints colour resets even with -B
         rm -rf "$tmp"
         die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (does that version exist?)"
     fi
@@ -190,6 +191,8 @@ start() {
     write_config
     format_storage
 
+    # This run's log starts empty, so the tail printed on failure is about this run.
+    [[ -f "$LOG_DIR/server.log" ]] && mv "$LOG_DIR/server.log" "$LOG_DIR/server.log.previous"
     local started=$SECONDS
     # Own session, stdin/stdout/stderr detached: the broker outlives this script and holds none of its pipes
     # (a caller capturing our output would otherwise wait for the broker to exit).
@@ -201,8 +204,11 @@ start() {
 
     local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     while ! python3 "$HERE/kafka/probe.py" 127.0.0.1 "$KAFKA_PORT" 1; do
-        if ((SECONDS >= deadline)) || { ((SECONDS - started > 2)) && ! running_pid >/dev/null; }; then
-            say "the broker did not come up within ${KAFKA_START_TIMEOUT}s; last lines of its logs:"
+        local failure=""
+        ((SECONDS >= deadline)) && failure="did not answer within ${KAFKA_START_TIMEOUT}s"
+        ((SECONDS - started > 2)) && ! running_pid >/dev/null && failure="exited"
+        if [[ -n "$failure" ]]; then
+            say "the broker $failure; last lines of its logs:"
             tail -n 40 "$LOG_DIR/server.log" "$LOG_DIR/kafka.out" >&2 2>/dev/null || true
             stop >/dev/null 2>&1 || true
             exit 1
