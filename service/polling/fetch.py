@@ -245,6 +245,9 @@ class ProviderClient:
         connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit_per_host)
         self._session = aiohttp.ClientSession(
             connector=connector,
+            # One session serves every instance: a shared cookie jar would carry one account's provider session
+            # into another account's requests on the same host.
+            cookie_jar=aiohttp.DummyCookieJar(),
             headers={"User-Agent": self._user_agent, "Accept": "application/json"},
             raise_for_status=False,
         )
@@ -286,7 +289,7 @@ class ProviderClient:
         origin = _origin(URL(req.base_url))
         read = _Read(
             req=req, session=session, headers=headers, redactor=redactor,
-            timeout=aiohttp.ClientTimeout(total=req.timeouts.total, sock_connect=req.timeouts.connect),
+            timeout=aiohttp.ClientTimeout(total=req.timeouts.total, connect=req.timeouts.connect),
         )
 
         url = req.resource_url()
