@@ -88,21 +88,24 @@ _PRELUDE = r"""
     if (state.failure !== undefined) return JSON.stringify({ failure: state.failure });
     return JSON.stringify({ value: state.value });
   };
+  // A source with a stray `});` could close the wrapper; the compiled function's own text tells.
+  const sourceOf = (f) => (typeof f === "function" ? Function.prototype.toString.call(f) : null);
+  globalThis.__sourceOf = sourceOf;
   globalThis.__start = start;
   globalThis.__finish = finish;
   globalThis.__drain = drain;
 })();
 """
 
-# Hooks run in strict mode, as in Open Connectors; the body is wrapped so that it may `return` its result.
-_WRAPPER_HEAD = '(function (events, configuration, done) {\n"use strict";\n'
-_WRAPPER_TAIL = "\n})"
 
 # One hook that logs in a loop must not flood the service's logs.
 _MAX_LOG_LINES = 100
 _MAX_LOG_CHARS = 2000
 _PRELUDE = _PRELUDE.replace("__MAX_LINES__", str(_MAX_LOG_LINES)).replace("__MAX_CHARS__", str(_MAX_LOG_CHARS))
 _MAX_ERROR_CHARS = 500
+# Hooks run in strict mode, as in Open Connectors, as the body of a function so that they may `return`.
+_WRAPPER_HEAD = 'function (events, configuration, done) {\n"use strict";\n'
+_WRAPPER_TAIL = "\n}"
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
@@ -314,12 +317,16 @@ class HookRunner:
         context.eval(_PRELUDE)
         start, finish = _take_global(context, "__start"), _take_global(context, "__finish")
         drain = _take_global(context, "__drain")
+        source_of = _take_global(context, "__sourceOf")
+        context.set_memory_limit(int(context.memory()["memory_used_size"]) + self._memory_limit)
+        wrapped = _WRAPPER_HEAD + source + _WRAPPER_TAIL
         try:
-            hook = context.eval(_WRAPPER_HEAD + source + _WRAPPER_TAIL)
+            hook = context.eval(f"({wrapped})")
+            intact = isinstance(hook, _quickjs.Object) and source_of(hook) == wrapped
         except _quickjs.JSException as exc:
             raise HookError(f"{where}: does not compile: {_first_line(exc)}", reason="error") from None
-        if not isinstance(hook, _quickjs.Object):
-            raise HookError(f"{where}: does not compile to a function", reason="error")
+        if not intact:
+            raise HookError(f"{where}: does not compile: unbalanced braces close the hook function", reason="error")
         context.gc()
         baseline = int(context.memory()["memory_used_size"])
         compiled = _CompiledHook(context, hook, start, finish, drain, baseline)
