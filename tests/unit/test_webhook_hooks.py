@@ -222,6 +222,17 @@ async def test_promises_and_async_done(runner: HookRunner) -> None:
     assert "upstream said no" in str(caught.value)
 
 
+async def test_promise_jobs_left_behind_do_not_run_in_the_next_call(runner: HookRunner) -> None:
+    source = """
+    globalThis.calls = (globalThis.calls || 0) + 1;
+    const calls = globalThis.calls;
+    Promise.resolve().then(function again() { globalThis.calls += 100; return Promise.resolve().then(again); });
+    done({events: [{event_object_id: String(calls), event_object_type: "x"}]});
+    """
+    ids = [(await runner.run(source, {}, {}, instance_id="i"))[0].object_id for _ in range(4)]
+    assert ids == ["1", "1", "1", "1"]
+
+
 async def test_console_is_forwarded_with_the_instance_id(
     runner: HookRunner, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -253,14 +253,22 @@ class HookRunner:
         ).decode()
         context = compiled.context
         context.set_memory_limit(compiled.baseline_bytes + self._memory_limit)
+        key = _digest(call.source)
         try:
             outcome = self._drive(compiled, request, where)
+            # Promise jobs still queued after the result belong to this call: rather than let them run inside
+            # the next one, the context is rebuilt.
+            if context.execute_pending_job():
+                worker.hooks.pop(key, None)
         except _quickjs.JSException as exc:
             reason = _reason(exc)
             if reason in {"timeout", "memory"}:
                 # A context interrupted mid-allocation may hold half-built state: start the next call afresh.
-                worker.hooks.pop(_digest(call.source), None)
+                worker.hooks.pop(key, None)
             raise HookError(_describe(where, reason, exc), reason=reason) from None
+        except HookError:
+            worker.hooks.pop(key, None)
+            raise
         finally:
             # No explicit gc(): QuickJS frees by reference counting at once and collects cycles on its own
             # threshold, while a forced collection costs milliseconds per call.
