@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, JsonValue, field_validator
 
 from service.polling.auth import Auth, NoAuth
 from service.polling.paginate import HubPagination, Pagination
+from service.webhooks.spec import WebhookSettings
 
 # Open Connectors configuration keys.
 VENDOR_TYPE = "event.vendor.type"
@@ -82,7 +83,7 @@ class Element(_Definition):
         default_factory=dict, description="Defaults of the Open Connectors keys (event.vendor.type ...)."
     )
     pagination: Pagination = Field(default_factory=HubPagination)
-    webhook: dict[str, Any] | None = None
+    webhook: WebhookSettings | None = None
 
     @field_validator("configuration")
     @classmethod
