@@ -21,6 +21,7 @@ from service.errors import ConfigError, TopicMismatchError
 log = logging.getLogger(__name__)
 
 COMPACT = "compact"
+_VISIBLE_TIMEOUT = 30.0
 DELETE = "delete"
 
 
@@ -99,12 +100,10 @@ async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replicatio
         raise ConfigError(f"cannot create topic {name!r}: {error.__name__} {message or ''}".rstrip())
 
 
-async def _wait_until_visible(
-    admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float = 30.0
-) -> dict[str, int]:
+async def _wait_until_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[str, int]:
     """Created topics reach the metadata of every broker a little later; wait for them."""
     names = [spec.name for spec in specs]
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + _VISIBLE_TIMEOUT
     while True:
         counts = await _partition_counts(admin, names)
         if all(counts.get(spec.name) == spec.partitions for spec in specs if spec.exact_partitions) and len(

@@ -19,7 +19,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 
 from service.app import prepare_topics
-from service.bus.records import event_record, model_record
+from service.bus.records import OutgoingRecord, event_record, model_record
 from service.bus.topics import ensure_topics, topic_specs
 from service.bus.transactions import PartitionCommitter
 from service.config import Settings
@@ -85,9 +85,16 @@ async def test_topics_are_created_with_their_policies(settings: Settings) -> Non
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     await admin.start()
     try:
-        described = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics([
-            settings.topics.instances, settings.topics.cursors, settings.topics.events,
-        ])}
+        described = {
+            t["topic"]: len(t["partitions"])
+            for t in await admin.describe_topics(
+                [
+                    settings.topics.instances,
+                    settings.topics.cursors,
+                    settings.topics.events,
+                ]
+            )
+        }
         # A second check of the same topics passes: start-up is repeatable.
         await ensure_topics(admin, topic_specs(settings.topics), replication_factor=1, create=True)
     finally:
@@ -100,10 +107,12 @@ async def test_existing_topic_with_wrong_policy_or_count_is_refused(settings: Se
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     await admin.start()
     try:
-        await admin.create_topics([
-            NewTopic(settings.topics.cursors, 3, 1, topic_configs={"cleanup.policy": "delete"}),
-            NewTopic(settings.topics.instances, 5, 1, topic_configs={"cleanup.policy": "compact"}),
-        ])
+        await admin.create_topics(
+            [
+                NewTopic(settings.topics.cursors, 3, 1, topic_configs={"cleanup.policy": "delete"}),
+                NewTopic(settings.topics.instances, 5, 1, topic_configs={"cleanup.policy": "compact"}),
+            ]
+        )
     finally:
         await admin.close()
     with pytest.raises(TopicMismatchError) as raised:
@@ -140,11 +149,14 @@ async def test_apply_round_trips_and_delete_tombstones(settings: Settings) -> No
 
 async def test_invalid_manifest_is_refused_and_writes_nothing(settings: Settings) -> None:
     await prepare_topics(settings)
-    bad = MANIFEST.replace("idField: id", "idField: id\n          pageSize: lots") + """
+    bad = (
+        MANIFEST.replace("idField: id", "idField: id\n          pageSize: lots")
+        + """
   - id: crm-2
     elementKey: nosuchelement
     name: Second
 """
+    )
     with pytest.raises(ConfigError) as raised:
         await apply_manifest(settings, parse_manifest(bad), instance_checks())
     assert "unknown element 'nosuchelement'" in str(raised.value)
@@ -162,15 +174,20 @@ async def test_transaction_commits_events_and_cursors_together_or_neither(settin
     async with PartitionCommitter(settings.kafka, 1, metrics, linger=0.05) as committer:
         # Two polls finishing together: one transaction (group commit).
         await asyncio.gather(
-            committer.commit([event_record(settings.topics.events, _event(1)),
-                              model_record(settings.topics.cursors, "crm-1/contacts", _event(1), partition=1)]),
+            committer.commit(
+                [
+                    event_record(settings.topics.events, _event(1)),
+                    model_record(settings.topics.cursors, "crm-1/contacts", _event(1), partition=1),
+                ]
+            ),
             committer.commit([event_record(settings.topics.events, _event(2))]),
         )
+        aborted = [
+            event_record(settings.topics.events, _event(3)),
+            model_record(settings.topics.cursors, "crm-1/deals", _event(3), partition=1),
+        ]
         with pytest.raises(RuntimeError, match="provider broke"):
-            async with committer.exclusive() as txn:
-                await txn.send([event_record(settings.topics.events, _event(3)),
-                                model_record(settings.topics.cursors, "crm-1/deals", _event(3), partition=1)])
-                raise RuntimeError("provider broke")
+            await _send_then_fail(committer, aborted)
     events = await consume_all(bootstrap, settings.topics.events, isolation_level="read_committed")
     cursors = await consume_all(bootstrap, settings.topics.cursors, isolation_level="read_committed")
     assert sorted(orjson.loads(r.value or b"")["objectId"] for r in events) == ["1", "2"]
@@ -180,6 +197,12 @@ async def test_transaction_commits_events_and_cursors_together_or_neither(settin
     assert len(uncommitted) == 3
     assert metrics.commits.labels("committed")._value.get() == 1
     assert metrics.commits.labels("aborted")._value.get() == 1
+
+
+async def _send_then_fail(committer: PartitionCommitter, records: list[OutgoingRecord]) -> None:
+    async with committer.exclusive() as txn:
+        await txn.send(records)
+        raise RuntimeError("provider broke")
 
 
 async def test_second_writer_of_a_partition_fences_the_first(settings: Settings) -> None:
@@ -197,7 +220,8 @@ async def test_second_writer_of_a_partition_fences_the_first(settings: Settings)
         await old.stop()
     assert fenced == [2]
     assert old.fenced
-    events = await consume_all(settings.kafka.bootstrap_servers, settings.topics.events, isolation_level="read_committed")
+    bootstrap = settings.kafka.bootstrap_servers
+    events = await consume_all(bootstrap, settings.topics.events, isolation_level="read_committed")
     assert sorted(orjson.loads(r.value or b"")["objectId"] for r in events) == ["1", "3"]
 
 
@@ -229,7 +253,7 @@ async def test_sigterm_stops_the_service_cleanly_within_the_grace_period(setting
     env["CONNECTOR_EVENTS_TOPICS__PARTITIONS"] = "3"
     log_path = tmp_path / "service.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # noqa: ASYNC220 - the child must outlive this coroutine's awaits
+        process = subprocess.Popen(
             [sys.executable, "-m", "service", "run"], cwd=REPO, env=env, stderr=log_file, stdout=log_file
         )
         try:

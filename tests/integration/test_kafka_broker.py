@@ -12,7 +12,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import ProducerFenced
 from aiokafka.structs import ConsumerRecord
-from kafka_helpers import consume, consume_all, wait_for
+
+from tests.kafka_helpers import consume, consume_all, wait_for
 
 pytestmark = pytest.mark.kafka
 

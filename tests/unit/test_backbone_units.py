@@ -60,10 +60,18 @@ def test_yaml_settings_file_is_overridden_by_env(tmp_path: Path, monkeypatch: py
 
 def _event(**changes: object) -> NormalizedEvent:
     fields: dict[str, object] = {
-        "event_id": event_id("a"), "event_type": EventType.CREATED, "object_type": "contacts", "object_id": "42",
-        "date": datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-8))), "element_key": "crm",
-        "hub_key": "crm", "instance_id": "i-1", "instance_name": "One", "source": EventSource.POLLING,
-        "raw": {"id": 42}, **changes,
+        "event_id": event_id("a"),
+        "event_type": EventType.CREATED,
+        "object_type": "contacts",
+        "object_id": "42",
+        "date": datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-8))),
+        "element_key": "crm",
+        "hub_key": "crm",
+        "instance_id": "i-1",
+        "instance_name": "One",
+        "source": EventSource.POLLING,
+        "raw": {"id": 42},
+        **changes,
     }
     return NormalizedEvent.model_validate(fields)
 
@@ -100,13 +108,20 @@ def test_manifest_errors_name_document_position_and_field() -> None:
 
 
 def test_configuration_resolution_instance_over_element() -> None:
-    element = Element.model_validate({
-        "key": "crm", "configuration": {"event.vendor.type": "polling", "event.poller.refresh_interval": "15"},
-    })
-    instance = Instance.model_validate({
-        "id": "i", "elementKey": "crm", "name": "I",
-        "configuration": {"event.notification.enabled": "true", "event.poller.refresh_interval": 0.5, "site": "eu"},
-    })
+    element = Element.model_validate(
+        {
+            "key": "crm",
+            "configuration": {"event.vendor.type": "polling", "event.poller.refresh_interval": "15"},
+        }
+    )
+    instance = Instance.model_validate(
+        {
+            "id": "i",
+            "elementKey": "crm",
+            "name": "I",
+            "configuration": {"event.notification.enabled": "true", "event.poller.refresh_interval": 0.5, "site": "eu"},
+        }
+    )
     resolved = ResolvedInstance(element=element, instance=instance)
     assert resolved.polling_enabled and not resolved.webhooks_enabled
     assert resolved.refresh_interval == timedelta(seconds=30)
@@ -121,9 +136,14 @@ def test_configuration_resolution_instance_over_element() -> None:
 
 
 def test_stored_definitions_keep_secrets_but_api_output_masks_them() -> None:
-    instance = Instance.model_validate({
-        "id": "i", "elementKey": "crm", "name": "I", "auth": {"type": "bearer", "token": "tok-123"},
-    })
+    instance = Instance.model_validate(
+        {
+            "id": "i",
+            "elementKey": "crm",
+            "name": "I",
+            "auth": {"type": "bearer", "token": "tok-123"},
+        }
+    )
     assert b"tok-123" in stored_dumps(instance)
     assert b"tok-123" not in dumps(instance)
     assert "tok-123" not in repr(instance)
@@ -143,12 +163,18 @@ def test_secret_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_dead_letter_keeps_the_input_and_says_why() -> None:
     record = dead_letter_record(
-        "dlq", key="i:contacts:?", value=b'{"id": null}', reason="missing id field 'id'",
+        "dlq",
+        key="i:contacts:?",
+        value=b'{"id": null}',
+        reason="missing id field 'id'",
         context={"instance": "i", "resource": "contacts", "element": None},
     )
     assert record.value == b'{"id": null}'
-    assert dict(record.headers) == {"error_reason": b"missing id field 'id'", "error_instance": b"i",
-                                    "error_resource": b"contacts"}
+    assert dict(record.headers) == {
+        "error_reason": b"missing id field 'id'",
+        "error_instance": b"i",
+        "error_resource": b"contacts",
+    }
 
 
 def test_json_log_lines_carry_extra_fields() -> None:
