@@ -237,7 +237,9 @@ async def test_event_headers_parse_as_a_cloudevent(settings: Settings) -> None:
     assert cloud_event.get_specversion() == "1.0"
     assert cloud_event.get_type() == "io.connector-events.contacts.updated"
     assert cloud_event.get_time() == datetime(2026, 11, 1, 12, 0, 7, tzinfo=UTC)
-    assert cloud_event.get_data()["eventType"] == "UPDATED"
+    data = cloud_event.get_data()
+    assert isinstance(data, dict)
+    assert data["eventType"] == "UPDATED"
 
 
 async def test_sigterm_stops_the_service_cleanly_within_the_grace_period(settings: Settings, tmp_path: Path) -> None:
