@@ -18,13 +18,16 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from service.admin import AdminApi
 from service.bus.producer import EventBus
 from service.bus.topics import ensure_topics, topic_specs
 from service.config import Settings
 from service.errors import PublishError
 from service.health import Health
 from service.metrics import Metrics
+from service.polling.worker import PollerWorker
 from service.registry.store import RegistryReader
+from service.webhooks.ingress import WebhookIngress
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class Service:
         self.health = Health()
         self.bus = EventBus(settings.kafka)
         self.registry: RegistryReader | None = None
+        self.ingress: WebhookIngress | None = None
+        self.poller: PollerWorker | None = None
         self.port: int | None = None
         self._stack: AsyncExitStack | None = None
         self._started = False
@@ -84,6 +89,11 @@ class Service:
                 await stack.enter_async_context(self.registry)
                 registry = self.registry
                 self.health.add("registry", lambda: _failed("registry reader", registry.failed))
+                self.ingress = WebhookIngress(self.settings, self.metrics, self.bus, registry)
+                await stack.enter_async_context(self.ingress)
+            if self.settings.role in ("all", "poller"):
+                self.poller = PollerWorker(self.settings, self.metrics, self.health)
+                await stack.enter_async_context(self.poller)
             await self._start_http(stack)
         except BaseException:
             await stack.aclose()
@@ -110,6 +120,11 @@ class Service:
         """The aiohttp application: health, metrics, and the routes of the role."""
         app = web.Application(client_max_size=self.settings.http.max_body_bytes)
         app.add_routes([*self.health.routes(), web.get("/metrics", self._metrics)])
+        if self.ingress is not None:
+            app.add_routes(self.ingress.routes())
+        token = self.settings.http.admin_token
+        if self.registry is not None and token is not None:
+            app.add_routes(AdminApi(self.settings, self.registry, token).routes())
         return app
 
     async def _start_http(self, stack: AsyncExitStack) -> None:

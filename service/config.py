@@ -102,6 +102,8 @@ class HttpSettings(_Group):
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    # The admin API (/admin/...) is served only when a token is set; callers send `Authorization: Bearer <token>`.
+    admin_token: SecretStr | None = None
 
 
 class PollingSettings(_Group):

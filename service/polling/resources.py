@@ -1,0 +1,307 @@
+"""`event.poller.configuration`: the per-resource polling rules of Open Connectors, parsed leniently, checked strictly.
+
+Accepted as an object or a JSON string; keys in either spelling (`updatedDateField` / `updatedAtField`) and with
+case slips (`UpdatedDateTimezone`); string booleans and numbers. Every problem names the resource and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from service.dates import DateFormat
+from service.errors import ConfigError
+
+MISSING: Any = object()  # what FieldPath.get returns when the record lacks the field
+
+_PATH_STEP = re.compile(
+    r"""\.?([^.\[\]]+)"""  # name, after a dot or at the start
+    r"""|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]"""  # ['Modified Time'] or ["x"]
+    r"""|\[\s*(\d+)\s*\]"""  # [0]
+)
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+# Canonical key -> the lower-case spellings seen in real configurations.
+_DATE_KEYS = {
+    "updated_field": ("updateddatefield", "updatedatfield"),
+    "updated_format": ("updateddateformat", "updatedatformat"),
+    "updated_zone": ("updateddatetimezone", "updatedattimezone", "updateddatezone"),
+    "created_field": ("createddatefield", "createdatfield"),
+    "created_format": ("createddateformat", "createdatformat"),
+    "created_zone": ("createddatetimezone", "createdattimezone", "createddatezone"),
+    "tolerance": ("createdchecktolerance",),
+}
+_RESOURCE_KEYS = {
+    "url",
+    "idfield",
+    "filterbyupdateddate",
+    "filterbycurrentdate",
+    "datesconfiguration",
+    "createdchecktolerance",
+    "pagesize",
+    "polldelay",
+    "recordspath",
+    "newestfirst",
+    "objecttype",
+}
+
+
+@dataclass(frozen=True)
+class FieldPath:
+    """A compiled path into a record: `id`, `properties.hs_lastmodifieddate`, `['Modified Time']`, `items[0].id`."""
+
+    text: str
+    steps: tuple[str | int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> FieldPath:
+        """Compile a path; raises ValueError saying where it stopped making sense."""
+        steps: list[str | int] = []
+        position = 0
+        while position < len(text):
+            match = _PATH_STEP.match(text, position)
+            if match is None or match.end() == position:
+                raise ValueError(f"cannot read field path {text!r} at position {position}")
+            plain, single, double, index = match.groups()
+            if index is not None:
+                steps.append(int(index))
+            else:
+                steps.append(plain if plain is not None else (single if single is not None else double))
+            position = match.end()
+        if not steps:
+            raise ValueError("field path is empty")
+        return cls(text, tuple(steps))
+
+    def get(self, record: object) -> Any:
+        """The value at the path, or MISSING."""
+        value: Any = record
+        for step in self.steps:
+            if (isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value)) or (
+                isinstance(step, str) and isinstance(value, Mapping) and step in value
+            ):
+                value = value[step]
+            else:
+                return MISSING
+        return value
+
+
+@dataclass(frozen=True)
+class DateField:
+    """Where a record keeps a date and how it is written."""
+
+    path: FieldPath
+    format: DateFormat
+
+
+@dataclass(frozen=True)
+class ResourceConfig:
+    """The polling rules of one resource."""
+
+    name: str
+    url: str
+    id_field: FieldPath
+    updated: DateField | None
+    created: DateField | None
+    filter_by_updated_date: bool = True
+    filter_by_current_date: bool = False
+    created_check_tolerance: timedelta = timedelta(0)
+    page_size: int = 20
+    poll_delay: timedelta = timedelta(0)
+    records_path: str | None = None
+    newest_first: bool = False
+    object_type: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def filter_field(self) -> DateField:
+        """The date that decides whether a record is in the window."""
+        chosen = self.updated if self.filter_by_updated_date else self.created
+        if chosen is None:  # parse() guarantees it; kept for type narrowing
+            raise ConfigError(f"resource {self.name!r} has no date to filter on")
+        return chosen
+
+
+@dataclass
+class ResourceReport:
+    """What checking one resource found."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    resource: ResourceConfig | None = None
+
+    @property
+    def ok(self) -> bool:
+        """No errors."""
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class PollerConfiguration:
+    """Every resource of an `event.poller.configuration`."""
+
+    resources: dict[str, ResourceConfig]
+
+    @classmethod
+    def parse(cls, value: object) -> PollerConfiguration:
+        """Parse and validate; raises ConfigError listing `resources.<name>.<field>: <problem>` for each problem."""
+        reports = check_poller_configuration(value)
+        problems = [problem for report in reports.values() for problem in report.errors]
+        if problems:
+            raise ConfigError("invalid event.poller.configuration: " + "; ".join(problems))
+        return cls({name: report.resource for name, report in reports.items() if report.resource is not None})
+
+
+def check_poller_configuration(value: object) -> dict[str, ResourceReport]:
+    """Check every resource without raising; a problem with the whole value is reported under the name `*`."""
+    if isinstance(value, str | bytes):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            return {"*": ResourceReport(errors=[f"event.poller.configuration: not valid JSON: {exc}"])}
+    if not isinstance(value, Mapping) or not value:
+        return {"*": ResourceReport(errors=["event.poller.configuration: expected an object of resources"])}
+    return {str(name): _check_resource(str(name), raw) for name, raw in value.items()}
+
+
+class _Problems:
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        self.errors: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.errors.append(f"resources.{self.resource}.{key}: {message}")
+
+
+def _check_resource(name: str, raw: object) -> ResourceReport:
+    problems = _Problems(name)
+    if not isinstance(raw, Mapping):
+        problems.add("", "expected an object with url, idField and datesConfiguration")
+        return ResourceReport(errors=problems.errors)
+    keys = {str(k).lower(): v for k, v in raw.items()}
+    warnings = [f"resources.{name}.{k}: unknown key, ignored" for k in raw if str(k).lower() not in _RESOURCE_KEYS]
+    dates_raw = keys.get("datesconfiguration", {})
+    if isinstance(dates_raw, str):
+        try:
+            dates_raw = orjson.loads(dates_raw)
+        except orjson.JSONDecodeError:
+            problems.add("datesConfiguration", "expected an object (or a JSON string of one)")
+    if not isinstance(dates_raw, Mapping):
+        problems.add("datesConfiguration", "expected an object")
+        dates_raw = {}
+    dates = _canonical_dates(dates_raw)
+
+    url = keys.get("url")
+    if not isinstance(url, str) or not url.strip():
+        problems.add("url", "expected the resource URL (relative to the instance base URL)")
+        url = ""
+    elif "${" not in url:
+        warnings.append(f"resources.{name}.url: no date placeholder: every poll reads all pages")
+    id_field = _path(keys.get("idfield"), "idField", problems, required=True)
+    by_updated = _bool(keys.get("filterbyupdateddate", True), "filterByUpdatedDate", problems)
+    by_current = _bool(keys.get("filterbycurrentdate", False), "filterByCurrentDate", problems)
+    updated = _date_field(dates, "updated", problems, required=by_updated)
+    created = _date_field(dates, "created", problems, required=not by_updated)
+    tolerance = _number(
+        keys.get("createdchecktolerance", dates.get("tolerance", 0)), "createdCheckTolerance", problems, minimum=0
+    )
+    page_size = _number(keys.get("pagesize", 20), "pageSize", problems, minimum=1, integer=True)
+    poll_delay = _number(keys.get("polldelay", 0), "pollDelay", problems, minimum=0)
+    newest_first = _bool(keys.get("newestfirst", False), "newestFirst", problems)
+    records_path = keys.get("recordspath")
+    if records_path is not None and not isinstance(records_path, str):
+        problems.add("recordsPath", "expected a dotted path to the list of records")
+        records_path = None
+    object_type = keys.get("objecttype", name)
+    if problems.errors or id_field is None:
+        return ResourceReport(errors=problems.errors, warnings=warnings)
+    resource = ResourceConfig(
+        name=name,
+        url=url,
+        id_field=id_field,
+        updated=updated,
+        created=created,
+        filter_by_updated_date=by_updated,
+        filter_by_current_date=by_current,
+        created_check_tolerance=timedelta(seconds=tolerance),
+        page_size=int(page_size),
+        poll_delay=timedelta(seconds=poll_delay),
+        records_path=records_path,
+        newest_first=newest_first,
+        object_type=str(object_type),
+        warnings=tuple(warnings),
+    )
+    return ResourceReport(warnings=warnings, resource=resource)
+
+
+def _canonical_dates(raw: Mapping[Any, Any]) -> dict[str, Any]:
+    lowered = {str(k).lower(): v for k, v in raw.items()}
+    found: dict[str, Any] = {}
+    for canonical, spellings in _DATE_KEYS.items():
+        for spelling in spellings:
+            if spelling in lowered:
+                found[canonical] = lowered[spelling]
+                break
+    return found
+
+
+def _date_field(dates: Mapping[str, Any], which: str, problems: _Problems, *, required: bool) -> DateField | None:
+    field_key, format_key = f"{which}DateField", f"{which}DateFormat"
+    raw_path = dates.get(f"{which}_field")
+    if raw_path in (None, ""):
+        if required:
+            problems.add(f"datesConfiguration.{field_key}", f"expected the field holding the {which} date")
+        return None
+    path = _path(raw_path, f"datesConfiguration.{field_key}", problems, required=True)
+    pattern = dates.get(f"{which}_format")
+    if not isinstance(pattern, str) or not pattern.strip():
+        problems.add(f"datesConfiguration.{format_key}", "expected a Java SimpleDateFormat pattern or 'milliseconds'")
+        return None
+    zone = dates.get(f"{which}_zone") or "GMT"  # Open Connectors: an empty zone means GMT
+    try:
+        date_format = DateFormat(pattern, str(zone))
+    except ValueError as exc:
+        problems.add(f"datesConfiguration.{format_key}", str(exc))
+        return None
+    return DateField(path, date_format) if path is not None else None
+
+
+def _path(raw: object, key: str, problems: _Problems, *, required: bool) -> FieldPath | None:
+    if raw in (None, ""):
+        if required:
+            problems.add(key, "expected a field name or path")
+        return None
+    if not isinstance(raw, str):
+        problems.add(key, f"expected a field name or path, not {type(raw).__name__}")
+        return None
+    try:
+        return FieldPath.parse(raw)
+    except ValueError as exc:
+        problems.add(key, str(exc))
+        return None
+
+
+def _bool(raw: object, key: str, problems: _Problems) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    problems.add(key, f"expected true or false, not {raw!r}")
+    return False
+
+
+def _number(raw: object, key: str, problems: _Problems, *, minimum: float, integer: bool = False) -> float:
+    try:
+        number = float(raw) if isinstance(raw, int | float | str) and not isinstance(raw, bool) else None
+    except ValueError:
+        number = None
+    if number is None or number < minimum or (integer and not number.is_integer()):
+        kind = "a whole number" if integer else "a number"
+        problems.add(key, f"expected {kind} >= {minimum:g}, not {raw!r}")
+        return minimum
+    return number
