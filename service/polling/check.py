@@ -5,6 +5,7 @@ Exit 0 when every resource is valid, 1 otherwise, 2 when the file cannot be read
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,10 +32,8 @@ def check_command(path: str, at: str | None, as_json: bool) -> int:
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     value: object = text
-    try:
+    with contextlib.suppress(orjson.JSONDecodeError):
         value = orjson.loads(text)  # a file may hold the object itself or the JSON string of it
-    except orjson.JSONDecodeError:
-        pass
     reports = check_poller_configuration(value)
     results = {name: _result(report, since, now) for name, report in reports.items()}
     if as_json:
@@ -42,7 +41,8 @@ def check_command(path: str, at: str | None, as_json: bool) -> int:
     else:
         for name, result in results.items():
             print(f"{name}: {'valid' if result['ok'] else 'INVALID'}")  # noqa: T201
-            for line in [*(f"  error: {e}" for e in result["errors"]), *(f"  warning: {w}" for w in result["warnings"])]:
+            lines = [*(f"  error: {e}" for e in result["errors"]), *(f"  warning: {w}" for w in result["warnings"])]
+            for line in lines:
                 print(line)  # noqa: T201
             if result["url"]:
                 print(f"  url: {result['url']}")  # noqa: T201
