@@ -9,6 +9,7 @@ import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import orjson
 
@@ -49,7 +50,14 @@ def check_command(path: str, at: str | None, as_json: bool) -> int:
     return 0 if all(result["ok"] for result in results.values()) else 1
 
 
-def _result(report: ResourceReport, since: datetime, now: datetime) -> dict[str, object]:
+class _Result(TypedDict):
+    ok: bool
+    errors: list[str]
+    warnings: list[str]
+    url: str
+
+
+def _result(report: ResourceReport, since: datetime, now: datetime) -> _Result:
     errors = list(report.errors)
     url = ""
     if report.resource is not None:
