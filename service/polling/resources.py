@@ -82,9 +82,11 @@ class FieldPath:
         """The value at the path, or MISSING."""
         value: Any = record
         for step in self.steps:
-            if (isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value)) or (
-                isinstance(step, str) and isinstance(value, Mapping) and step in value
-            ):
+            if isinstance(step, int):
+                if not (isinstance(value, list) and -len(value) <= step < len(value)):
+                    return MISSING
+                value = value[step]
+            elif isinstance(value, Mapping) and step in value:
                 value = value[step]
             else:
                 return MISSING
