@@ -123,6 +123,18 @@ empty when there is none.
 {{- end }}
 
 {{/*
+Secret of the admin API token: the existing one, or the chart-created one when the token is inline; empty when the
+admin API is off.
+*/}}
+{{- define "connector-events.adminSecretName" -}}
+{{- if .Values.admin.existingSecret }}
+{{- .Values.admin.existingSecret }}
+{{- else if .Values.admin.token }}
+{{- printf "%s-admin" (include "connector-events.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
 Image reference; the tag defaults to the chart's appVersion.
 */}}
 {{- define "connector-events.image" -}}
