@@ -73,8 +73,12 @@ class NormalizedEvent(BaseModel):
             raise ValueError("must be timezone-aware")
         return value.astimezone(UTC) if value is not None else None
 
-    @field_serializer("date", "poll_date")
-    def _utc_z(self, value: datetime | None) -> str | None:
+    @field_serializer("date")
+    def _date_z(self, value: datetime) -> str:
+        return isoformat_z(value)
+
+    @field_serializer("poll_date")
+    def _poll_date_z(self, value: datetime | None) -> str | None:
         return isoformat_z(value) if value is not None else None
 
     @property
