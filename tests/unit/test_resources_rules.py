@@ -10,7 +10,13 @@ import pytest
 from service.errors import ConfigError, NormalizationError
 from service.events import EventType
 from service.polling.classify import classify, prune_boundary
-from service.polling.resources import MISSING, FieldPath, PollerConfiguration, check_poller_configuration
+from service.polling.resources import (
+    MISSING,
+    FieldPath,
+    PollerConfiguration,
+    ResourceConfig,
+    check_poller_configuration,
+)
 
 HUBSPOT = {
     "contacts": {
@@ -28,7 +34,7 @@ HUBSPOT = {
 }
 
 
-def _resource(**changes: object) -> object:
+def _resource(**changes: object) -> ResourceConfig:
     config: dict[str, object] = {
         "url": "/contacts?since=${date:yyyy-MM-dd'T'HH:mm:ss'Z'}",
         "idField": "id",
