@@ -112,7 +112,7 @@ def ensure_broker(bootstrap: str) -> str:
         return bootstrap
     port = bootstrap.rpartition(":")[2]
     print(f"no broker at {bootstrap}: starting one with deploy/kafka.sh (port {port})", file=sys.stderr)
-    command = ["bash", str(REPO / "deploy" / "kafka.sh"), "start"]  # noqa: S607 - bash from PATH
+    command = ["bash", str(REPO / "deploy" / "kafka.sh"), "start"]
     started = subprocess.run(  # noqa: S603 - our own script
         command, env={**os.environ, "KAFKA_PORT": port}, capture_output=True, text=True, check=True
     )
