@@ -84,7 +84,7 @@ class PollScheduler:
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 
-    def keys(self) -> set[Key]:
+    def scheduled_keys(self) -> set[Key]:
         """The scheduled keys (a copy)."""
         return set(self._keys)
 

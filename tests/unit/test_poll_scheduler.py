@@ -49,7 +49,7 @@ async def test_unscheduled_key_does_not_run_and_is_not_rescheduled() -> None:
     async with scheduler:
         await asyncio.sleep(0.1)
     assert ran == []
-    assert scheduler.keys() == {("kept", "r")}
+    assert scheduler.scheduled_keys() == {("kept", "r")}
 
 
 async def test_caps_concurrency_in_total_and_per_host() -> None:
@@ -116,7 +116,7 @@ async def test_a_crashing_runner_is_counted_and_retried_later() -> None:
                 break
             await asyncio.sleep(0.01)
     assert scheduler.crashed_polls == 1
-    assert scheduler.keys() == {("a", "r")}  # still scheduled, a minute later
+    assert scheduler.scheduled_keys() == {("a", "r")}  # still scheduled, a minute later
 
 
 async def test_heap_stays_small_when_keys_are_rescheduled_often() -> None:
