@@ -167,12 +167,13 @@ async def bare(request: web.Request) -> web.Response:
     return web.json_response({"events": 0})
 
 
-def bench_settings(bootstrap: str) -> Settings:
+def bench_settings(bootstrap: str, hook_workers: int) -> Settings:
     """Settings with topics of this run only."""
     suffix = uuid.uuid4().hex[:8]
     return load_settings(
         kafka={"bootstrap_servers": bootstrap},
         topics={name: f"bench-{name}-{suffix}" for name in ("events", "dlq", "cursors", "instances", "elements")},
+        hooks={"workers": hook_workers},
         log_format="text",
     )
 
@@ -188,10 +189,10 @@ async def delete_topics(settings: Settings) -> None:
         await admin.close()
 
 
-async def main(seconds: float, concurrency: int) -> None:
+async def main(seconds: float, concurrency: int, hook_workers: int) -> None:
     """Set up, warm up, measure the baseline and the ingress, print the comparison."""
     bootstrap = ensure_broker(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
-    settings = bench_settings(bootstrap)
+    settings = bench_settings(bootstrap, hook_workers)
     await prepare_topics(settings)
     await apply_manifest(settings, parse_manifest(yaml.safe_dump(MANIFEST), source="bench"))
     run = uuid.uuid4().hex[:8]
@@ -199,7 +200,8 @@ async def main(seconds: float, concurrency: int) -> None:
         async with AsyncExitStack() as stack:
             bus = await stack.enter_async_context(EventBus(settings.kafka))
             registry = await stack.enter_async_context(RegistryReader(settings.kafka, settings.topics))
-            ingress = await stack.enter_async_context(WebhookIngress(settings, Metrics(), bus, registry))
+            metrics = Metrics()
+            ingress = await stack.enter_async_context(WebhookIngress(settings, metrics, bus, registry))
             app = web.Application(client_max_size=settings.http.max_body_bytes)
             app.add_routes(ingress.routes())
             ingress_url = await serve(app, stack) + "/events/github/gh-bench"
@@ -230,6 +232,12 @@ async def main(seconds: float, concurrency: int) -> None:
     finally:
         await delete_topics(settings)
     report(results, concurrency)
+    labels = {"element": "github"}
+    hook_sum = metrics.registry.get_sample_value("connector_events_hook_duration_seconds_sum", labels)
+    hook_count = metrics.registry.get_sample_value("connector_events_hook_duration_seconds_count", labels)
+    if hook_sum is not None and hook_count:
+        print(f"mean hook wall time (queue + QuickJS run, {settings.hooks.workers} workers): "
+              f"{hook_sum / hook_count * 1000:.2f} ms")
 
 
 def report(results: list[Result], concurrency: int) -> None:
@@ -251,5 +259,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per target")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument("--hook-workers", type=int, default=2, help="event hook threads (settings.hooks.workers)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.seconds, arguments.concurrency))
+    asyncio.run(main(arguments.seconds, arguments.concurrency, arguments.hook_workers))
