@@ -25,7 +25,7 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from service.app import prepare_topics
+from service.app import Service, prepare_topics
 from service.bus.producer import EventBus
 from service.config import Settings
 from service.metrics import Metrics
@@ -626,3 +626,20 @@ async def test_metrics_count_requests_latency_and_hook_time(harness: Harness) ->
     assert harness.sample("connector_events_webhook_request_duration_seconds_count", element="github") == 2
     assert harness.sample("connector_events_hook_duration_seconds_count", element="github") == 1
     assert harness.sample("connector_events_events_published_total", source="webhook", type="UPDATED") == 1
+
+
+async def test_the_service_serves_the_webhook_routes_and_their_metrics(settings: Settings) -> None:
+    configured = fast_hooks(settings).model_copy(update={"role": "ingress"})
+    await prepare(configured)
+    body = orjson.dumps(GITHUB_PUSH)
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "svc-1",
+               **sign_github(body, "")}
+    async with Service(configured) as service, aiohttp.ClientSession(f"http://127.0.0.1:{service.port}") as http:
+        async with http.post("/elements/api-v2/events/github/" + base64.b64encode(b"gh-1").decode(), data=body,
+                             headers=headers) as response:
+            assert response.status == 200
+            assert (await response.json())["events"] == 2
+        async with http.get("/metrics") as response:
+            exposition = await response.text()
+    assert 'connector_events_webhook_requests_total{element="github",outcome="published"} 1.0' in exposition
+    assert len(await consume(configured.kafka.bootstrap_servers, configured.topics.events, 2)) == 2
