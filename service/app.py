@@ -89,6 +89,8 @@ class Service:
                 await stack.enter_async_context(self.registry)
                 registry = self.registry
                 self.health.add("registry", lambda: _failed("registry reader", registry.failed))
+                self.metrics.registry_entries.labels("elements").set_function(lambda: len(registry.elements))
+                self.metrics.registry_entries.labels("instances").set_function(lambda: len(registry.instances))
                 self.ingress = WebhookIngress(self.settings, self.metrics, self.bus, registry)
                 await stack.enter_async_context(self.ingress)
             if self.settings.role in ("all", "poller"):
