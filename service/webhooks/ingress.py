@@ -3,9 +3,15 @@
 Order per request: element → instance in the path → unsigned handshake (Dropbox, Graph) → body (limit, type)
 → instances (header or finder) → verification → signed handshake (Slack, Zoom) → hook or mapping → publish.
 Errors become statuses here and only here: 400 malformed, 401 verification, 404 unknown element or instance,
-409 not accepting, 413 too large, 415 content type, 503 Kafka unavailable (with Retry-After). 2xx only after Kafka
-acknowledged every record: 200 `{"events": n, "eventIds": [...]}`, or 202 with `"dlq": "topic/partition/offset"`
-when a hook failed and the body went to the dead-letter topic.
+409 not accepting, 413 too large (for the limit, or for a Kafka record), 415 content type, 503 Kafka unavailable
+or secret unresolvable (with Retry-After). 2xx only after Kafka acknowledged every record: 200
+`{"events": n, "eventIds": [...]}`, or 202 with `"dlq": "topic/partition/offset"` (and `dlqAll` when several
+instances failed) when a hook or mapping failed, or an event would exceed the record limit, and the body went to
+the dead-letter topic.
+
+Verification: every instance named by the URL or `Element-Instances` must verify; of the instances the finder
+matched, those whose secret does not verify are dropped (401 when none is left). A Slack or Zoom endpoint check
+sent to the element-wide URL, which names no account, is verified with the element's own secret settings.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any, Self
 
 import orjson
 from aiohttp import hdrs, web
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from pydantic import SecretStr
 
 from service.bus.producer import EventBus
@@ -43,6 +50,8 @@ log = logging.getLogger(__name__)
 # Label of requests for an element that does not exist: path text must never become a label value.
 UNKNOWN_ELEMENT = "_unknown"
 RETRY_AFTER_SECONDS = 5
+# aiokafka's default `max_request_size`, which the event bus keeps: a larger record is refused before sending.
+MAX_RECORD_BYTES = 1_048_576
 _CHUNK = 64 * 1024
 _MAX_DETAIL_CHARS = 500
 
@@ -309,7 +318,9 @@ class WebhookIngress:
             raise PublishError("the webhook ingress is stopped")
         identity = delivery_identity(settings, state.headers, body, raw)
         received_at = datetime.now(UTC)
+        topics = self._settings.topics
         events: list[NormalizedEvent] = []
+        records: list[OutgoingRecord] = []
         dead: list[tuple[OutgoingRecord, str]] = []
         for target in targets:
             started = time.perf_counter()
@@ -317,15 +328,26 @@ class WebhookIngress:
                 found = await find_events(
                     settings, target, body, state.headers, runner=runner, identity=identity, received_at=received_at
                 )
-                events.extend(normalized(target, found, identity=identity, body=body))
+                made = normalized(target, found, identity=identity, body=body)
             except HookError as exc:
                 self._metrics.hook_failures.labels(element.key, exc.reason).inc()
-                dead.append((self._dead_letter(element, target, raw, exc), exc.reason))
+                dead.append((self._dead_letter(element, target, raw, reason=exc.reason, detail=str(exc)), exc.reason))
+                continue
             finally:
                 if settings.hook is not None:
                     self._metrics.hook_duration.labels(element.key).observe(time.perf_counter() - started)
-        topics = self._settings.topics
-        records = [event_record(topics.events, event) for event in events] + [record for record, _ in dead]
+            built = [event_record(topics.events, event) for event in made]
+            if not all(_fits(record) for record in built):
+                # Every event carries the body; one record over the producer's limit would fail the whole
+                # publish on every retry of the provider, so the body goes to the dead-letter topic instead.
+                detail = f"an event of the body is over the {MAX_RECORD_BYTES}-byte Kafka record limit"
+                dead.append((self._dead_letter(element, target, raw, reason="too_large", detail=detail), "too_large"))
+                continue
+            events.extend(made)
+            records.extend(built)
+        if not all(_fits(record) for record, _ in dead):
+            raise payloads.PayloadTooLarge(f"the body is over the {MAX_RECORD_BYTES}-byte Kafka record limit")
+        records.extend(record for record, _ in dead)
         acknowledged = await self._bus.publish(records)
         for event in events:
             self._metrics.events_published.labels(EventSource.WEBHOOK.value, event.event_type.value).inc()
@@ -340,24 +362,31 @@ class WebhookIngress:
             reply_body["dlqAll"] = references
         return _Reply(202, "dead_lettered", reply_body)
 
-    def _dead_letter(self, element: Element, target: ResolvedInstance, raw: bytes, exc: HookError) -> OutgoingRecord:
+    def _dead_letter(
+        self, element: Element, target: ResolvedInstance, raw: bytes, *, reason: str, detail: str
+    ) -> OutgoingRecord:
         log.warning(
-            "webhook body dead-lettered: event hook failed",
-            extra={"element": element.key, "instance": target.instance.id, "reason": exc.reason,
-                   "error": str(exc)[:_MAX_DETAIL_CHARS]},
+            "webhook body dead-lettered",
+            extra={"element": element.key, "instance": target.instance.id, "reason": reason,
+                   "error": detail[:_MAX_DETAIL_CHARS]},
         )
         return dead_letter_record(
             self._settings.topics.dlq,
             key=target.instance.id,
             value=raw,
-            reason=exc.reason,
+            reason=reason,
             context={
                 "instance": target.instance.id,
                 "element": element.key,
                 "source": EventSource.WEBHOOK.value,
-                "detail": str(exc)[:_MAX_DETAIL_CHARS],
+                "detail": detail[:_MAX_DETAIL_CHARS],
             },
         )
+
+
+def _fits(record: OutgoingRecord) -> bool:
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, record.headers)
+    return bool(size <= MAX_RECORD_BYTES)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -32,7 +32,7 @@ from service.metrics import Metrics
 from service.registry.manifest import parse_manifest
 from service.registry.operations import apply_manifest
 from service.registry.store import RegistryReader
-from service.webhooks.ingress import WebhookIngress
+from service.webhooks.ingress import MAX_RECORD_BYTES, WebhookIngress
 from tests.kafka_helpers import Record, consume, consume_all
 
 pytestmark = pytest.mark.kafka
@@ -463,6 +463,25 @@ async def test_body_over_the_limit_is_413_declared_or_streamed(harness: Harness)
     assert response.status == 413
     assert await harness.all_events() == []
 
+
+
+async def test_a_body_too_large_for_a_kafka_record_is_dead_lettered_or_refused(harness: Harness) -> None:
+    def body_of(size: int) -> bytes:
+        return b'{"a":"' + b"x" * (size - 8) + b'"}'
+
+    # The event (body plus event fields and headers) would pass the producer's limit, the body alone does not.
+    near = body_of(MAX_RECORD_BYTES - 400)
+    response = await harness.client.post("/events/graph/graph-1", data=io.BytesIO(near),
+                                         headers={"Content-Type": "application/json"})
+    assert response.status == 202, await response.text()
+    (record,) = await consume(harness.bootstrap, harness.settings.topics.dlq, 1)
+    assert dict(record.headers)["error_reason"] == b"too_large"
+    assert record.value == near
+    # Not even the dead letter would fit: refused, so that the provider does not retry it forever.
+    over = await harness.client.post("/events/graph/graph-1", data=io.BytesIO(body_of(MAX_RECORD_BYTES - 10)),
+                                     headers={"Content-Type": "application/json"})
+    assert over.status == 413
+    assert await harness.all_events() == []
 
 async def test_content_type_and_json_errors_are_415_and_400(harness: Harness) -> None:
     assert (await harness.post("/events/hubspot", b"<xml/>", {"Content-Type": "application/xml"})).status == 415
