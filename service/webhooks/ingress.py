@@ -26,22 +26,19 @@ from typing import Any, Self
 
 import orjson
 from aiohttp import hdrs, web
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from pydantic import SecretStr
 
 from service.bus.producer import EventBus
-from service.bus.records import OutgoingRecord, dead_letter_record, event_record
 from service.config import Settings
 from service.errors import ConfigError, PublishError, SignatureError
-from service.events import EventSource, NormalizedEvent
 from service.metrics import Metrics
 from service.registry.models import Element, ResolvedInstance
 from service.registry.store import RegistryReader
 from service.webhooks import payload as payloads
 from service.webhooks import resolve
 from service.webhooks.handshake import HandshakeReply, answer, is_signed
-from service.webhooks.hooks import HookError, HookRunner
-from service.webhooks.normalize import delivery_identity, find_events, normalized
+from service.webhooks.hooks import HookRunner
+from service.webhooks.publish import MAX_DETAIL_CHARS, WebhookPublisher
 from service.webhooks.spec import WebhookSettings
 from service.webhooks.verify import verify
 
@@ -50,10 +47,7 @@ log = logging.getLogger(__name__)
 # Label of requests for an element that does not exist: path text must never become a label value.
 UNKNOWN_ELEMENT = "_unknown"
 RETRY_AFTER_SECONDS = 5
-# aiokafka's default `max_request_size`, which the event bus keeps: a larger record is refused before sending.
-MAX_RECORD_BYTES = 1_048_576
 _CHUNK = 64 * 1024
-_MAX_DETAIL_CHARS = 500
 
 
 @dataclass
@@ -91,8 +85,8 @@ class WebhookIngress:
     def __init__(self, settings: Settings, metrics: Metrics, bus: EventBus, registry: RegistryReader) -> None:
         self._settings = settings
         self._metrics = metrics
-        self._bus = bus
         self._registry = registry
+        self._publisher = WebhookPublisher(settings.topics, metrics, bus)
         self._runner: HookRunner | None = None
         self._started = False
 
@@ -211,7 +205,7 @@ class WebhookIngress:
         handshake = self._signed_handshake(element, settings, targets, body, state)
         if handshake is not None:
             return handshake
-        return await self._publish(element, settings, targets, raw, body, state)
+        return await self._publish(settings, targets, raw, body, state)
 
     def _path_target(self, element: Element, state: _Request) -> ResolvedInstance | None:
         if state.instance_ref is None:
@@ -305,88 +299,21 @@ class WebhookIngress:
         return None if reply is None else _Reply(reply.status, "handshake", handshake=reply)
 
     async def _publish(
-        self,
-        element: Element,
-        settings: WebhookSettings,
-        targets: list[ResolvedInstance],
-        raw: bytes,
-        body: object,
-        state: _Request,
+        self, settings: WebhookSettings, targets: list[ResolvedInstance], raw: bytes, body: object, state: _Request
     ) -> _Reply:
         runner = self._runner
         if runner is None:
             raise PublishError("the webhook ingress is stopped")
-        identity = delivery_identity(settings, state.headers, body, raw)
-        received_at = datetime.now(UTC)
-        topics = self._settings.topics
-        events: list[NormalizedEvent] = []
-        records: list[OutgoingRecord] = []
-        dead: list[tuple[OutgoingRecord, str]] = []
-        for target in targets:
-            started = time.perf_counter()
-            try:
-                found = await find_events(
-                    settings, target, body, state.headers, runner=runner, identity=identity, received_at=received_at
-                )
-                made = normalized(target, found, identity=identity, body=body)
-            except HookError as exc:
-                self._metrics.hook_failures.labels(element.key, exc.reason).inc()
-                dead.append((self._dead_letter(element, target, raw, reason=exc.reason, detail=str(exc)), exc.reason))
-                continue
-            finally:
-                if settings.hook is not None:
-                    self._metrics.hook_duration.labels(element.key).observe(time.perf_counter() - started)
-            built = [event_record(topics.events, event) for event in made]
-            if not all(_fits(record) for record in built):
-                # Every event carries the body; one record over the producer's limit would fail the whole
-                # publish on every retry of the provider, so the body goes to the dead-letter topic instead.
-                detail = f"an event of the body is over the {MAX_RECORD_BYTES}-byte Kafka record limit"
-                dead.append((self._dead_letter(element, target, raw, reason="too_large", detail=detail), "too_large"))
-                continue
-            events.extend(made)
-            records.extend(built)
-        if not all(_fits(record) for record, _ in dead):
-            raise payloads.PayloadTooLarge(f"the body is over the {MAX_RECORD_BYTES}-byte Kafka record limit")
-        records.extend(record for record, _ in dead)
-        acknowledged = await self._bus.publish(records)
-        for event in events:
-            self._metrics.events_published.labels(EventSource.WEBHOOK.value, event.event_type.value).inc()
-        reply_body: dict[str, Any] = {"events": len(events), "eventIds": [event.event_id for event in events]}
-        if not dead:
-            return _Reply(200, "published", reply_body)
-        references = [f"{topics.dlq}/{partition}/{offset}" for partition, offset in acknowledged[len(events):]]
-        for _, reason in dead:
-            self._metrics.dlq_records.labels(EventSource.WEBHOOK.value, reason).inc()
-        reply_body["dlq"] = references[0]
-        if len(references) > 1:
-            reply_body["dlqAll"] = references
-        return _Reply(202, "dead_lettered", reply_body)
-
-    def _dead_letter(
-        self, element: Element, target: ResolvedInstance, raw: bytes, *, reason: str, detail: str
-    ) -> OutgoingRecord:
-        log.warning(
-            "webhook body dead-lettered",
-            extra={"element": element.key, "instance": target.instance.id, "reason": reason,
-                   "error": detail[:_MAX_DETAIL_CHARS]},
+        published = await self._publisher.publish(
+            settings, targets, raw=raw, body=body, headers=state.headers, runner=runner
         )
-        return dead_letter_record(
-            self._settings.topics.dlq,
-            key=target.instance.id,
-            value=raw,
-            reason=reason,
-            context={
-                "instance": target.instance.id,
-                "element": element.key,
-                "source": EventSource.WEBHOOK.value,
-                "detail": detail[:_MAX_DETAIL_CHARS],
-            },
-        )
-
-
-def _fits(record: OutgoingRecord) -> bool:
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, record.headers)
-    return bool(size <= MAX_RECORD_BYTES)
+        reply: dict[str, Any] = {"events": len(published.event_ids), "eventIds": published.event_ids}
+        if not published.dead_letters:
+            return _Reply(200, "published", reply)
+        reply["dlq"] = published.dead_letters[0]
+        if len(published.dead_letters) > 1:
+            reply["dlqAll"] = published.dead_letters
+        return _Reply(202, "dead_lettered", reply)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -421,7 +348,7 @@ def _log_rejection(state: _Request, reply: _Reply) -> None:
             "status": reply.status,
             "outcome": reply.outcome,
             "reason": reply.body.get("reason"),
-            "error": str(reply.body.get("message", ""))[:_MAX_DETAIL_CHARS],
+            "error": str(reply.body.get("message", ""))[:MAX_DETAIL_CHARS],
         },
     )
 

@@ -32,7 +32,8 @@ from service.metrics import Metrics
 from service.registry.manifest import parse_manifest
 from service.registry.operations import apply_manifest
 from service.registry.store import RegistryReader
-from service.webhooks.ingress import MAX_RECORD_BYTES, WebhookIngress
+from service.webhooks.ingress import WebhookIngress
+from service.webhooks.publish import MAX_RECORD_BYTES
 from tests.kafka_helpers import Record, consume, consume_all
 
 pytestmark = pytest.mark.kafka
