@@ -30,6 +30,7 @@ from service.bus.producer import EventBus
 from service.config import Settings
 from service.metrics import Metrics
 from service.registry.manifest import parse_manifest
+from service.registry.models import Element, Instance
 from service.registry.operations import apply_manifest
 from service.registry.store import RegistryReader
 from service.webhooks.ingress import WebhookIngress
@@ -191,6 +192,7 @@ class Harness:
     settings: Settings
     metrics: Metrics
     client: TestClient[web.Request, web.Application]
+    registry: RegistryReader
 
     async def post(self, path: str, body: bytes | Any, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         """POST raw bytes (or JSON for anything else), with the given headers."""
@@ -239,7 +241,7 @@ async def serve(settings: Settings, bus: EventBus) -> AsyncIterator[Harness]:
         app = web.Application(client_max_size=settings.http.max_body_bytes)
         app.add_routes(ingress.routes())
         async with TestClient(TestServer(app)) as client:
-            yield Harness(settings, metrics, client)
+            yield Harness(settings, metrics, client, registry)
 
 
 @pytest.fixture
@@ -634,6 +636,34 @@ async def test_hook_failures_dead_letter_the_body_and_answer_202(harness: Harnes
     assert await harness.all_events() == []
     # The runner is still usable after a failure.
     assert (await harness.post("/events/flaky/flaky-1", {"mode": "fine"})).status == 200
+
+
+async def test_a_mapping_failure_for_several_found_instances_gives_a_dead_letter_each(harness: Harness) -> None:
+    response = await harness.post("/events/hubspot", [{"portalId": 62515, "subscriptionType": "contact.creation"}])
+    assert response.status == 202
+    reply = await response.json()
+    assert reply["events"] == 0
+    assert len(reply["dlqAll"]) == 2
+    assert reply["dlq"] == reply["dlqAll"][0]
+    records = await consume(harness.bootstrap, harness.settings.topics.dlq, 2)
+    assert sorted(dict(record.headers)["error_instance"] for record in records) == [b"hs-1", b"hs-2"]
+    assert {dict(record.headers)["error_reason"] for record in records} == {b"shape"}
+
+
+async def test_an_unresolvable_secret_reference_is_503_without_naming_it(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Injected into the running registry: `apply` would store it just the same, the reference is resolved late.
+    element = Element.model_validate(_webhook_element("envsecret", {
+        "verification": {"scheme": "github", "secret": "env:CONNECTOR_EVENTS_TEST_UNSET_SECRET"}}))
+    harness.registry.elements["envsecret"] = element
+    harness.registry.instances["env-1"] = Instance.model_validate(_instance("env-1", "envsecret"))
+    response = await harness.post("/events/envsecret/env-1", {"a": 1})
+    assert response.status == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert "CONNECTOR_EVENTS_TEST_UNSET_SECRET" not in await response.text()
+    assert any(record.getMessage() == "webhook secret unavailable" for record in caplog.records)
+    assert await harness.all_events() == []
 
 
 async def test_metrics_count_requests_latency_and_hook_time(harness: Harness) -> None:
