@@ -258,7 +258,8 @@ class PartitionPoller:
                 extra={"instance": instance_id, "resource": resource_name},
             )
             return time.time() + min(interval, 30.0)
-        if cursor is not None:
+        # A deletion meanwhile wrote a tombstone after this cursor: the table follows the topic.
+        if cursor is not None and alive():
             self.table.put(cursor)
         return now.timestamp() + interval + self._jitter(interval)
 
