@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from service.dates.calendar import us_week, week_of_month
-from service.dates.zones import zone_name
+from service.dates.zones import offset_minutes, zone_name
 
 Token = str | tuple[str, int]  # a literal, or (pattern letter, count)
 Getter = Callable[[datetime], object]
@@ -22,20 +22,14 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 SHORT_WEEKDAYS = tuple(name[:3] for name in WEEKDAYS)
 
 
-def _offset_minutes(offset: timedelta) -> int:
-    # Java divides milliseconds by 60000: towards zero, so an LMT offset of -7:52:58 is -7:52.
-    seconds = int(offset.total_seconds())
-    return seconds // 60 if seconds >= 0 else -(-seconds // 60)
-
-
 _OFFSETS: dict[tuple[timedelta | None, int], str] = {}  # (utcoffset, style) -> text; few distinct offsets exist
 
 
-def _offset_text(offset: timedelta | None, style: int) -> str:
+def offset_text(offset: timedelta | None, style: int) -> str:
     """Style 0: RFC 822 `-0800` (`Z`); 1-3: ISO 8601 `X` (`-08`), `XX` (`-0800`), `XXX` (`-08:00`), `Z` for 0."""
     text = _OFFSETS.get((offset, style))
     if text is None:
-        minutes = _offset_minutes(offset or timedelta())
+        minutes = offset_minutes(offset)
         hours, mins = divmod(abs(minutes), 60)
         sign = "-" if minutes < 0 else "+"
         if style and not (offset or timedelta()):
@@ -49,11 +43,11 @@ def _offset_text(offset: timedelta | None, style: int) -> str:
 
 def rfc822_offset(local: datetime) -> str:
     """`Z`: `-0800`."""
-    return _offset_text(local.utcoffset(), 0)
+    return offset_text(local.utcoffset(), 0)
 
 
 def _iso_offset(count: int) -> Getter:
-    return lambda local: _offset_text(local.utcoffset(), count)
+    return lambda local: offset_text(local.utcoffset(), count)
 
 
 def _fraction(count: int) -> Getter:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from service.dates.errors import DateFormatError
-from service.dates.formatter import Token, build_formatter
+from service.dates.formatter import Token, build_formatter, offset_text
 from service.dates.parser import Parser, build_parser, localize
 from service.dates.zones import parse_zone, zone_id
 
@@ -189,9 +189,7 @@ class DateFormat:
         # Fixed zone: what makes the fast path's wall clock an ISO instant for `fromisoformat`.
         self._iso_suffix: str | None = None
         if offset is not None and self._compiled is not None:
-            minutes = int(offset.total_seconds()) // 60
-            time = "" if self._compiled.fast_has_time else "T00:00"
-            self._iso_suffix = f"{time}{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            self._iso_suffix = ("" if self._compiled.fast_has_time else "T00:00") + offset_text(offset, 3)
         self._century_start = EPOCH
         if self._compiled is not None and self._compiled.parser.year_group is not None:
             # Java: two-digit years fall within 80 years before and 20 after the creation of the format.

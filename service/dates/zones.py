@@ -122,8 +122,10 @@ def zone_id(zone: tzinfo) -> str:
     return zone.tzname(None) or "GMT"
 
 
-def _minutes(delta: timedelta | None) -> int:
-    return int((delta or timedelta()).total_seconds() // 60)
+def offset_minutes(delta: timedelta | None) -> int:
+    """A UTC offset in whole minutes, cut towards zero as Java does (an LMT offset of -7:52:58 is -7:52)."""
+    seconds = int((delta or timedelta()).total_seconds())
+    return seconds // 60 if seconds >= 0 else -(-seconds // 60)
 
 
 def zone_name(local: datetime, long: bool) -> str:
@@ -139,16 +141,16 @@ def zone_name(local: datetime, long: bool) -> str:
             dst = local.dst() or timedelta()
             # Europe/Dublin keeps a negative DST in winter: its summer is daylight time by Java's reckoning.
             daylight = dst > timedelta() or (
-                not dst and names.savings > 0 and _minutes(local.utcoffset()) == names.raw + names.savings
+                not dst and names.savings > 0 and offset_minutes(local.utcoffset()) == names.raw + names.savings
             )
             if daylight:
                 return names.long_dst if long else names.short_dst
             return names.long_std if long else names.short_std
         abbreviation = local.tzname() or ""
         if not abbreviation.isalpha():
-            return offset_name(_minutes(local.utcoffset()))
+            return offset_name(offset_minutes(local.utcoffset()))
         return _LONG_NAMES.get(abbreviation, abbreviation) if long else abbreviation
-    short = local.tzname() or offset_name(_minutes(local.utcoffset()))
+    short = local.tzname() or offset_name(offset_minutes(local.utcoffset()))
     return _LONG_NAMES.get(short, short) if long else short
 
 

@@ -1,20 +1,25 @@
 """`event.poller.configuration`: the per-resource polling rules of Open Connectors, parsed leniently, checked strictly.
 
 Accepted as an object or a JSON string; keys in either spelling (`updatedDateField` / `updatedAtField`) and with
-case slips (`UpdatedDateTimezone`); string booleans and numbers. Every problem names the resource and the field.
+case slips (`UpdatedDateTimezone`); string booleans and numbers; the extra keys real configurations carry
+(`batchSize`, `postHooks`, `useLastPollDate`...). Every problem names the resource and the field and says what was
+expected; warnings (a URL without a date placeholder, an unknown key) are reported apart.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict
 
-from service.dates import DateFormat
+from service.dates import DateFormat, DateFormatError, PlaceholderError, compile_url, parse_zone
 from service.errors import ConfigError
 
 MISSING: Any = object()  # what FieldPath.get returns when the record lacks the field
@@ -38,23 +43,24 @@ _DATE_KEYS = {
     "tolerance": ("createdchecktolerance",),
 }
 _RESOURCE_KEYS = {
-    "url",
-    "idfield",
-    "filterbyupdateddate",
-    "filterbycurrentdate",
-    "datesconfiguration",
-    "createdchecktolerance",
-    "pagesize",
-    "polldelay",
-    "recordspath",
-    "newestfirst",
-    "objecttype",
+    "url", "idfield", "filterbyupdateddate", "filterbycurrentdate", "datesconfiguration", "createdchecktolerance",
+    "pagesize", "polldelay", "recordspath", "newestfirst", "objecttype",
+    # Zones at the resource level (Open Connectors' own examples put updatedDateTimezone here).
+    "updateddatetimezone", "createddatetimezone",
+}
+# Open Connectors keys this service does not use: accepted without a warning.
+_IGNORED_KEYS = {
+    "batchsize", "posthooks", "posthookpipelines", "uselastpolldate", "usehydrationbeforeposthooks", "objectname",
+    "parameters", "name", "eventtypes",
 }
 
 
 @dataclass(frozen=True)
 class FieldPath:
-    """A compiled path into a record: `id`, `properties.hs_lastmodifieddate`, `['Modified Time']`, `items[0].id`."""
+    """A compiled path into a record: `id`, `properties.hs_lastmodifieddate`, `['Modified Time']`, `items[0].id`.
+
+    A dotted path that finds nothing nested falls back to a top-level key spelled with the dots (`"a.b": 1`).
+    """
 
     text: str
     steps: tuple[str | int, ...]
@@ -89,21 +95,25 @@ class FieldPath:
             elif isinstance(value, Mapping) and step in value:
                 value = value[step]
             else:
+                if len(self.steps) > 1 and isinstance(record, Mapping):
+                    return record.get(self.text, MISSING)
                 return MISSING
         return value
 
 
-@dataclass(frozen=True)
-class DateField:
-    """Where a record keeps a date and how it is written."""
+class DateField(BaseModel):
+    """Where a record keeps a date and how it is written (the format carries the zone)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     path: FieldPath
     format: DateFormat
 
 
-@dataclass(frozen=True)
-class ResourceConfig:
+class ResourceConfig(BaseModel):
     """The polling rules of one resource."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str
     url: str
@@ -143,20 +153,40 @@ class ResourceReport:
         return not self.errors
 
 
-@dataclass(frozen=True)
-class PollerConfiguration:
+class PollerConfiguration(BaseModel):
     """Every resource of an `event.poller.configuration`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     resources: dict[str, ResourceConfig]
 
     @classmethod
     def parse(cls, value: object) -> PollerConfiguration:
-        """Parse and validate; raises ConfigError listing `resources.<name>.<field>: <problem>` for each problem."""
-        reports = check_poller_configuration(value)
-        problems = [problem for report in reports.values() for problem in report.errors]
-        if problems:
-            raise ConfigError("invalid event.poller.configuration: " + "; ".join(problems))
-        return cls({name: report.resource for name, report in reports.items() if report.resource is not None})
+        """Parse and validate (cached by content: the poller parses the same value on every poll).
+
+        Raises:
+            ConfigError: listing `resources.<name>.<field>: <what was expected>` for each problem.
+        """
+        try:  # keys keep their order: it is the order of the resources
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        except TypeError:  # not JSON-serializable (bytes, odd keys): parse without the cache
+            text = None
+        return _parse_cached(text) if text is not None else _parse(value)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> PollerConfiguration:
+    return _parse(text)
+
+
+def _parse(value: object) -> PollerConfiguration:
+    reports = check_poller_configuration(value)
+    problems = [problem for report in reports.values() for problem in report.errors]
+    if problems:
+        raise ConfigError("invalid event.poller.configuration: " + "; ".join(problems))
+    return PollerConfiguration(
+        resources={name: report.resource for name, report in reports.items() if report.resource is not None}
+    )
 
 
 def check_poller_configuration(value: object) -> dict[str, ResourceReport]:
@@ -177,7 +207,8 @@ class _Problems:
         self.errors: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.errors.append(f"resources.{self.resource}.{key}: {message}")
+        self.errors.append(f"resources.{self.resource}.{key}: {message}" if key else
+                           f"resources.{self.resource}: {message}")
 
 
 def _check_resource(name: str, raw: object) -> ResourceReport:
@@ -186,7 +217,8 @@ def _check_resource(name: str, raw: object) -> ResourceReport:
         problems.add("", "expected an object with url, idField and datesConfiguration")
         return ResourceReport(errors=problems.errors)
     keys = {str(k).lower(): v for k, v in raw.items()}
-    warnings = [f"resources.{name}.{k}: unknown key, ignored" for k in raw if str(k).lower() not in _RESOURCE_KEYS]
+    warnings = [f"resources.{name}.{k}: unknown key, ignored" for k in raw
+                if str(k).lower() not in _RESOURCE_KEYS | _IGNORED_KEYS]
     dates_raw = keys.get("datesconfiguration", {})
     if isinstance(dates_raw, str):
         try:
@@ -197,18 +229,16 @@ def _check_resource(name: str, raw: object) -> ResourceReport:
         problems.add("datesConfiguration", "expected an object")
         dates_raw = {}
     dates = _canonical_dates(dates_raw)
+    for which in ("updated", "created"):  # a zone given beside datesConfiguration
+        if f"{which}_zone" not in dates and f"{which}datetimezone" in keys:
+            dates[f"{which}_zone"] = keys[f"{which}datetimezone"]
 
-    url = keys.get("url")
-    if not isinstance(url, str) or not url.strip():
-        problems.add("url", "expected the resource URL (relative to the instance base URL)")
-        url = ""
-    elif "${" not in url:
-        warnings.append(f"resources.{name}.url: no date placeholder: every poll reads all pages")
+    url = _url(keys.get("url"), name, problems, warnings)
     id_field = _path(keys.get("idfield"), "idField", problems, required=True)
     by_updated = _bool(keys.get("filterbyupdateddate", True), "filterByUpdatedDate", problems)
     by_current = _bool(keys.get("filterbycurrentdate", False), "filterByCurrentDate", problems)
     updated = _date_field(dates, "updated", problems, required=by_updated)
-    created = _date_field(dates, "created", problems, required=not by_updated)
+    created = _date_field(dates, "created", problems, required=not by_updated, fallback=dates)
     tolerance = _number(
         keys.get("createdchecktolerance", dates.get("tolerance", 0)), "createdCheckTolerance", problems, minimum=0
     )
@@ -241,6 +271,20 @@ def _check_resource(name: str, raw: object) -> ResourceReport:
     return ResourceReport(warnings=warnings, resource=resource)
 
 
+def _url(raw: object, name: str, problems: _Problems, warnings: list[str]) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        problems.add("url", "expected the resource URL (relative to the instance base URL)")
+        return ""
+    try:
+        template = compile_url(raw)
+    except PlaceholderError as exc:
+        problems.add("url", str(exc))
+        return raw
+    if not template.has_date_placeholder:
+        warnings.append(f"resources.{name}.url: no date placeholder: every poll reads all pages")
+    return raw
+
+
 def _canonical_dates(raw: Mapping[Any, Any]) -> dict[str, Any]:
     lowered = {str(k).lower(): v for k, v in raw.items()}
     found: dict[str, Any] = {}
@@ -252,25 +296,38 @@ def _canonical_dates(raw: Mapping[Any, Any]) -> dict[str, Any]:
     return found
 
 
-def _date_field(dates: Mapping[str, Any], which: str, problems: _Problems, *, required: bool) -> DateField | None:
-    field_key, format_key = f"{which}DateField", f"{which}DateFormat"
+def _date_field(
+    dates: Mapping[str, Any], which: str, problems: _Problems, *, required: bool,
+    fallback: Mapping[str, Any] | None = None,
+) -> DateField | None:
+    """The date field `which`; the created date's format and zone default to the updated ones when absent."""
+    field_key, format_key, zone_key = f"{which}DateField", f"{which}DateFormat", f"{which}DateTimezone"
     raw_path = dates.get(f"{which}_field")
     if raw_path in (None, ""):
         if required:
             problems.add(f"datesConfiguration.{field_key}", f"expected the field holding the {which} date")
         return None
     path = _path(raw_path, f"datesConfiguration.{field_key}", problems, required=True)
-    pattern = dates.get(f"{which}_format")
+    pattern = dates.get(f"{which}_format", (fallback or {}).get("updated_format"))
+    zone = dates.get(f"{which}_zone", (fallback or {}).get("updated_zone"))
     if not isinstance(pattern, str) or not pattern.strip():
         problems.add(f"datesConfiguration.{format_key}", "expected a Java SimpleDateFormat pattern or 'milliseconds'")
         return None
-    zone = dates.get(f"{which}_zone") or "GMT"  # Open Connectors: an empty zone means GMT
+    zone_text = "GMT" if zone in (None, "") else zone  # Open Connectors: an empty zone means GMT
+    if not isinstance(zone_text, str):
+        problems.add(f"datesConfiguration.{zone_key}", f"expected a time zone name or offset, not {zone!r}")
+        return None
     try:
-        date_format = DateFormat(pattern, str(zone))
-    except ValueError as exc:
+        parse_zone(zone_text)
+    except DateFormatError as exc:
+        problems.add(f"datesConfiguration.{zone_key}", str(exc))
+        return None
+    try:
+        date_format = DateFormat(pattern, zone_text)
+    except DateFormatError as exc:
         problems.add(f"datesConfiguration.{format_key}", str(exc))
         return None
-    return DateField(path, date_format) if path is not None else None
+    return DateField(path=path, format=date_format) if path is not None else None
 
 
 def _path(raw: object, key: str, problems: _Problems, *, required: bool) -> FieldPath | None:
@@ -298,12 +355,13 @@ def _bool(raw: object, key: str, problems: _Problems) -> bool:
 
 
 def _number(raw: object, key: str, problems: _Problems, *, minimum: float, integer: bool = False) -> float:
+    """A number given as a number or a numeric string (seconds, unless `integer`: a count)."""
     try:
         number = float(raw) if isinstance(raw, int | float | str) and not isinstance(raw, bool) else None
     except ValueError:
         number = None
-    if number is None or number < minimum or (integer and not number.is_integer()):
-        kind = "a whole number" if integer else "a number"
+    if number is None or not math.isfinite(number) or number < minimum or (integer and not number.is_integer()):
+        kind = "a whole number" if integer else "a number of seconds"
         problems.add(key, f"expected {kind} >= {minimum:g}, not {raw!r}")
         return minimum
     return number
