@@ -125,7 +125,7 @@ class _Poll:
             base_url=str(instance.base_url),
             url=url,
             auth=instance.auth,
-            pagination=getattr(self.resource, "pagination", None) or self.resolved.element.pagination,
+            pagination=self.resource.pagination or self.resolved.element.pagination,
             page_size=self.resource.page_size,
             records_path=self.resource.records_path,
             max_pages=polling.max_pages,

@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from service.dates import DateFormat, DateFormatError, PlaceholderError, compile_url, parse_zone
 from service.errors import ConfigError
+from service.polling.paginate import Pagination
 
 MISSING: Any = object()  # what FieldPath.get returns when the record lacks the field
 
@@ -44,7 +45,7 @@ _DATE_KEYS = {
 }
 _RESOURCE_KEYS = {
     "url", "idfield", "filterbyupdateddate", "filterbycurrentdate", "datesconfiguration", "createdchecktolerance",
-    "pagesize", "polldelay", "recordspath", "newestfirst", "objecttype",
+    "pagesize", "polldelay", "recordspath", "newestfirst", "objecttype", "pagination",
     # Zones at the resource level (Open Connectors' own examples put updatedDateTimezone here).
     "updateddatetimezone", "createddatetimezone",
 }
@@ -127,6 +128,8 @@ class ResourceConfig(BaseModel):
     poll_delay: timedelta = timedelta(0)
     records_path: str | None = None
     newest_first: bool = False
+    # Overrides the element's pagination style for this resource (one API, several styles).
+    pagination: Pagination | None = None
     object_type: str = ""
     warnings: tuple[str, ...] = ()
 
@@ -249,6 +252,7 @@ def _check_resource(name: str, raw: object) -> ResourceReport:
     if records_path is not None and not isinstance(records_path, str):
         problems.add("recordsPath", "expected a dotted path to the list of records")
         records_path = None
+    pagination = _pagination(keys.get("pagination"), problems)
     object_type = keys.get("objecttype", name)
     if problems.errors or id_field is None:
         return ResourceReport(errors=problems.errors, warnings=warnings)
@@ -265,10 +269,25 @@ def _check_resource(name: str, raw: object) -> ResourceReport:
         poll_delay=timedelta(seconds=poll_delay),
         records_path=records_path,
         newest_first=newest_first,
+        pagination=pagination,
         object_type=str(object_type),
         warnings=tuple(warnings),
     )
     return ResourceReport(warnings=warnings, resource=resource)
+
+
+_PAGINATION: TypeAdapter[Pagination] = TypeAdapter(Pagination)
+
+
+def _pagination(raw: object, problems: _Problems) -> Pagination | None:
+    if raw is None:
+        return None
+    try:
+        return _PAGINATION.validate_python(raw)
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        problems.add("pagination", f"expected a pagination style ({reasons})")
+        return None
 
 
 def _url(raw: object, name: str, problems: _Problems, warnings: list[str]) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from service.app import prepare_topics
 from service.config import Settings
+from service.polling.paginate import PagePagination
 from tests.fake_provider import FakeProvider, FakeRecord, make_records
 from tests.integration.test_polling import contacts, now_ms, worker
 from tests.kafka_helpers import wait_for
@@ -209,3 +210,21 @@ async def test_instances_added_changed_and_deleted_while_running(settings: Setti
     ids = Counter((v["instanceId"], v["objectId"]) for v in events.values())
     assert ids == Counter((i, f"r{n}") for i in ("i1", "i2") for n in range(1, 4))
 
+
+
+async def test_a_resource_may_page_differently_from_its_element(settings: Settings) -> None:
+    await prepare_topics(settings)
+    records = make_records(12, start=now_ms() - timedelta(hours=1))
+    page_style = {"style": "page", "page_size_param": "per_page"}
+    resources = contacts("/contacts", pagination=page_style)
+    el = element(resources)  # the element keeps the default hub style
+    async with (
+        FakeProvider(records, pagination=PagePagination(page_size_param="per_page")) as provider,
+        collectors(settings) as (events, _cursors, _dlq),
+    ):
+        await register(settings, [el], [instance("i1", provider.base_url)])
+        async with worker(settings) as metrics:
+            await wait_for(lambda: len(events.records) >= 12, 30, what="12 events")
+            await settle(metrics.registry)
+    assert Counter(v["objectId"] for v in events.values()) == Counter(f"r{n}" for n in range(1, 13))
+    assert {r.query.get("page") for r in provider.requests[:3]} == {"1", "2", "3"}
