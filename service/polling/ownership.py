@@ -183,6 +183,7 @@ class PartitionOwnership:
             if end is not None and await consumer.position(TopicPartition(self.topic, p)) >= end:
                 del self._loading[p]
                 task = asyncio.create_task(self._start_partition(self.partitions[p]), name=f"start-p{p}")
+                task.add_done_callback(self._start_done)
                 self._starting[p] = task
 
     async def _start_partition(self, poller: PartitionPoller) -> None:
@@ -251,6 +252,11 @@ class PartitionOwnership:
         for element, lag in lags.items():
             self._metrics.cursor_lag.labels(element).set(lag)
         self._update_scheduled()
+
+    def _start_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.failed = task.exception()
+            log.error("starting a partition crashed", exc_info=self.failed)
 
     def _loop_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

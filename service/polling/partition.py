@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Self
 
 from service.bus.transactions import PartitionCommitter
 from service.config import Settings
@@ -192,6 +193,13 @@ class PartitionPoller:
             task.cancel()
         if background:
             await asyncio.wait(background)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     @property
     def problem(self) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from service.bus.records import OutgoingRecord, dead_letter_record, event_record
-from service.bus.transactions import PartitionCommitter
+from service.bus.transactions import PartitionCommitter, Transaction
 from service.config import Settings
 from service.cursors import Cursor, CursorStatus, Outcome, cursor_record
 from service.dates import PlaceholderError, render_url
@@ -50,6 +50,10 @@ class PollContext:
 class _Emitted:
     event: NormalizedEvent
     classification: Classification
+
+
+class _Abandoned(Exception):
+    """A streaming poll failed: leave its exclusive transaction by aborting it."""
 
 
 def window_start(
@@ -107,7 +111,9 @@ class _Poll:
         self.dead_letters = 0
         self.by_type: dict[str, int] = {}
         self.newest: datetime | None = None
-        self.stream: Any = None  # the exclusive Transaction once the poll outgrew the buffer
+        self.stream: Transaction | None = None  # the exclusive transaction once the poll outgrew the buffer
+        self.outcome: Outcome = "ok"
+        self.error: str | None = None
 
     @property
     def where(self) -> dict[str, str]:
@@ -203,6 +209,13 @@ class _Poll:
         self.buffer, self.dead = [], []
         return records
 
+    def forget_uncommitted(self) -> None:
+        """Drop what was emitted into an aborted transaction: it must neither be counted nor enter the boundary."""
+        self.emitted_boundary.clear()
+        self.by_type.clear()
+        self.events = self.dead_letters = 0
+        self.newest = None
+
     def count_committed(self) -> None:
         """Count the committed events and dead letters (only acknowledged ones are counted)."""
         metrics = self.ctx.metrics
@@ -261,6 +274,51 @@ def _older_than(record: dict[str, Any], resource: ResourceConfig, start: datetim
         return False
 
 
+async def _read_and_commit(poll: _Poll) -> Cursor | None:
+    """Read every page, then commit the events, dead letters and new cursor; None when the instance went away.
+
+    Raises:
+        _Abandoned: the read failed after pages were streamed into an exclusive transaction (now aborted).
+        PublishError: the transaction did not commit.
+    """
+    ctx = poll.ctx
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            async with contextlib.aclosing(ctx.client.pages(poll.request())) as pages:
+                async for page in pages:
+                    # all() stops at the first False: a newest-first read ends at its first old record.
+                    go_on = all(poll.take(record) for record in page.records)
+                    if len(poll.buffer) >= ctx.settings.polling.max_buffered_events:
+                        if poll.stream is None:
+                            poll.stream = await stack.enter_async_context(ctx.committer.exclusive())
+                        await poll.stream.send(poll.drain())
+                    if not go_on:
+                        break
+        except PageCapError as exc:
+            poll.outcome, poll.error = "page_cap", str(exc)
+        except (UpstreamError, ConfigError, PlaceholderError) as exc:
+            poll.outcome, poll.error = "failed", str(exc)[:_MAX_ERROR_CHARS]
+        if poll.outcome == "failed" and poll.stream is not None:
+            raise _Abandoned  # leaving the exclusive transaction with an exception aborts it
+        if poll.outcome == "failed":
+            new_cursor = poll.next_cursor(poll.outcome, poll.error, advance_to=None)
+            records: list[OutgoingRecord] = []
+        else:
+            records = poll.drain()
+            advance_to = poll.end if poll.outcome == "ok" else poll.page_capped_position()
+            new_cursor = poll.next_cursor(poll.outcome, poll.error, advance_to=advance_to)
+        records.append(cursor_record(ctx.settings.topics.cursors, ctx.partition, new_cursor))
+        if not poll.alive():
+            if poll.stream is not None:
+                raise PublishError(f"instance {poll.resolved.instance.id} changed during the poll of {poll.name}")
+            return None
+        if poll.stream is not None:
+            await poll.stream.send(records)
+        else:
+            await ctx.committer.commit(records)
+    return new_cursor
+
+
 async def run_poll(
     ctx: PollContext,
     resolved: ResolvedInstance,
@@ -279,43 +337,19 @@ async def run_poll(
         PublishError: the transaction did not commit; nothing of the poll is visible and the cursor is unchanged.
     """
     poll = _Poll(ctx, resolved, name, resource, cursor, now, alive)
-    element = resolved.element.key
     started = time.perf_counter()
-    async with contextlib.AsyncExitStack() as stack:
-        outcome: Outcome = "ok"
-        error: str | None = None
-        try:
-            async with contextlib.aclosing(ctx.client.pages(poll.request())) as pages:
-                async for page in pages:
-                    go_on = all(poll.take(record) for record in page.records)
-                    if len(poll.buffer) >= ctx.settings.polling.max_buffered_events:
-                        if poll.stream is None:
-                            poll.stream = await stack.enter_async_context(ctx.committer.exclusive())
-                        await poll.stream.send(poll.drain())
-                    if not go_on:
-                        break
-        except PageCapError as exc:
-            outcome, error = "page_cap", str(exc)
-        except (UpstreamError, ConfigError, PlaceholderError) as exc:
-            outcome, error = "failed", str(exc)[:_MAX_ERROR_CHARS]
-        if outcome == "failed":
-            if poll.stream is not None:
-                raise PublishError(f"poll of {name} failed after streaming: {error}", retriable=True)
-            new_cursor = poll.next_cursor(outcome, error, advance_to=None)
-            records: list[OutgoingRecord] = []
-        else:
-            records = poll.drain()
-            advance_to = poll.end if outcome == "ok" else poll.page_capped_position()
-            new_cursor = poll.next_cursor(outcome, error, advance_to=advance_to)
-        records.append(cursor_record(ctx.settings.topics.cursors, ctx.partition, new_cursor))
+    try:
+        new_cursor = await _read_and_commit(poll)
+    except _Abandoned:
+        # Nothing of the aborted transaction is visible: forget what it held, keep the cursor where it was.
+        poll.forget_uncommitted()
+        new_cursor = poll.next_cursor("failed", poll.error, advance_to=None)
         if not alive():
-            if poll.stream is not None:
-                raise PublishError(f"instance {resolved.instance.id} changed during the poll of {name}")
             return None
-        if poll.stream is not None:
-            await poll.stream.send(records)
-        else:
-            await ctx.committer.commit(records)
+        await ctx.committer.commit([cursor_record(ctx.settings.topics.cursors, ctx.partition, new_cursor)])
+    if new_cursor is None:
+        return None
+    element, outcome, error = resolved.element.key, poll.outcome, poll.error
     poll.count_committed()
     ctx.metrics.polls.labels(element, name, outcome).inc()
     ctx.metrics.poll_duration.labels(element).observe(time.perf_counter() - started)

@@ -114,3 +114,31 @@ async def test_page_cap_publishes_what_was_read_and_resumes_from_there(settings:
     final = cursors.latest()["i1/contacts"]
     assert final is not None
     assert final["status"]["lastOutcome"] == "ok"
+
+
+async def test_a_poll_failing_after_streaming_pages_aborts_them_and_records_the_failure(settings: Settings) -> None:
+    settings = impatient(settings)
+    # Two pages fill the buffer: the rest of the poll streams into an exclusive transaction.
+    settings = settings.model_copy(
+        update={"polling": settings.polling.model_copy(update={"max_buffered_events": 10})},
+    )
+    await prepare_topics(settings)
+    records = make_records(30, start=now_ms() - timedelta(hours=1))
+    # Page 4 of the first poll fails every attempt, after pages 1-3 were sent into the transaction.
+    faults = {n: Fault(status=500, body="down") for n in (4, 5, 6)}
+    async with (
+        FakeProvider(records, faults=faults) as provider,
+        collectors(settings) as (events, cursors, _dlq),
+    ):
+        await register(settings, [element(contacts("/contacts"))], [instance("i1", provider.base_url)])
+        async with worker(settings) as metrics:
+            await wait_for(lambda: len(events.records) >= 30, 30, what="30 events after the failed poll")
+            await settle(metrics.registry)
+            registry = metrics.registry
+    assert Counter(v["objectId"] for v in events.values()) == Counter(f"r{n}" for n in range(1, 31))
+    history = [v for v in cursors.values() if v["resource"] == "contacts"]
+    assert history[0]["status"]["lastOutcome"] == "failed"
+    assert history[0]["lastPollAt"] is None  # the first window again: nothing of the failed poll was kept
+    assert history[0]["boundary"] == []
+    assert polls(registry, "failed") == 1
+    assert sample(registry, "connector_events_commits_total", outcome="aborted") == 1
