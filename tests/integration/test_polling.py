@@ -99,10 +99,11 @@ async def test_changes_appear_once_each_with_type_and_date(settings: Settings, u
             assert sample(registry, "connector_events_owned_partitions") == 3
             assert sample(registry, "connector_events_scheduled_resources") == 1
             # Refreshed every few seconds: at most a few refresh intervals behind, never the backfill's age.
-            lag: float = await wait_for(
+            lag = await wait_for(
                 lambda: registry.get_sample_value("connector_events_cursor_lag_seconds", {"element": ELEMENT}),
                 30, what="the cursor lag gauge",
             )
+            assert lag is not None
             assert 0 < lag < 60
 
     values = events.values()
