@@ -107,9 +107,9 @@ class PartitionPoller:
         self._tombstone([k for k in self.table.keys_of(instance_id) if k.split("/", 1)[1] not in names])
         interval = self._interval(instance)
         for name in names:
+            # Rescheduled even when already scheduled: a new refresh interval applies to the coming poll.
             key = (instance_id, name)
-            if key not in self.scheduler:
-                self.scheduler.schedule(key, self._first_due(key, interval))
+            self.scheduler.schedule(key, self._first_due(key, interval))
 
     def _resolve(self, instance_id: str) -> ResolvedInstance | None:
         instance = self.instances.get(instance_id)

@@ -228,3 +228,18 @@ async def test_a_resource_may_page_differently_from_its_element(settings: Settin
             await settle(metrics.registry)
     assert Counter(v["objectId"] for v in events.values()) == Counter(f"r{n}" for n in range(1, 13))
     assert {r.query.get("page") for r in provider.requests[:3]} == {"1", "2", "3"}
+
+
+async def test_a_new_refresh_interval_applies_to_the_coming_poll(settings: Settings) -> None:
+    await prepare_topics(settings)
+    async with FakeProvider(make_records(2)) as provider:
+        hourly = {"event.poller.refresh_interval": "60"}
+        await register(
+            settings, [element(contacts("/contacts"))],
+            [instance("i1", provider.base_url, configuration=hourly)],
+        )
+        async with worker(settings) as metrics:
+            await wait_for(lambda: polls(metrics.registry) >= 1, 30, what="the first poll")
+            # The next poll is an hour away, until the interval becomes a fraction of a second.
+            await register(settings, instances=[instance("i1", provider.base_url)])
+            await settle(metrics.registry, 2)

@@ -127,3 +127,20 @@ async def test_heap_stays_small_when_keys_are_rescheduled_often() -> None:
     for n in range(10_000):
         scheduler.schedule(("a", "r"), time.time() + 3600 + n)
     assert len(scheduler._heap) <= 2 * len(scheduler) + 65
+
+
+async def test_rescheduling_earlier_wakes_the_loop() -> None:
+    ran = asyncio.Event()
+
+    async def runner(_key: Key) -> float | None:
+        ran.set()
+        return None
+
+    scheduler = PollScheduler("t", runner, PollLimits(1, 1), _host)
+    scheduler.schedule(("a", "r"), time.time() + 3600)
+    async with scheduler:
+        await asyncio.sleep(0.05)
+        assert not ran.is_set()
+        scheduler.schedule(("a", "r"), time.time())
+        await asyncio.wait_for(ran.wait(), 5)
+    assert len(scheduler) == 0
