@@ -64,7 +64,7 @@ async def ensure_topics(
         raise ConfigError(f"topics missing and topic creation is off: {', '.join(s.name for s in missing)}")
     if missing:
         await _create(admin, missing, replication_factor)
-        existing = await _wait_until_visible(admin, specs)
+        existing = await _wait_until_visible(admin, specs, missing)
     policies = await _cleanup_policies(admin, [spec.name for spec in specs])
     problems: list[str] = []
     for spec in specs:
@@ -100,15 +100,15 @@ async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replicatio
         raise ConfigError(f"cannot create topic {name!r}: {error.__name__} {message or ''}".rstrip())
 
 
-async def _wait_until_visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> dict[str, int]:
-    """Created topics reach the metadata of every broker a little later; wait for them."""
+async def _wait_until_visible(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], created: list[TopicSpec]
+) -> dict[str, int]:
+    """Created topics reach the metadata of every broker a little later; wait until all of them show."""
     names = [spec.name for spec in specs]
     deadline = asyncio.get_running_loop().time() + _VISIBLE_TIMEOUT
     while True:
         counts = await _partition_counts(admin, names)
-        if all(counts.get(spec.name) == spec.partitions for spec in specs if spec.exact_partitions) and len(
-            counts
-        ) == len(names):
+        if all(counts.get(spec.name) == spec.partitions for spec in created):
             return counts
         if asyncio.get_running_loop().time() > deadline:
             return counts  # the check below reports what is still wrong
