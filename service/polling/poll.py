@@ -7,10 +7,11 @@ events become visible exactly when its cursor advances. A failed poll commits on
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from service.errors import ConfigError, NormalizationError, PublishError, Upstre
 from service.events import EventSource, NormalizedEvent, event_id
 from service.metrics import Metrics
 from service.polling.classify import Classification, classify, prune_boundary
-from service.polling.fetch import FetchRequest, PageCapError, ProviderClient, RetryPolicy, Timeouts
+from service.polling.fetch import FetchRequest, Page, PageCapError, ProviderClient, RetryPolicy, Timeouts
 from service.polling.resources import MISSING, ResourceConfig
 from service.registry.models import ResolvedInstance
 
@@ -50,6 +51,45 @@ class PollContext:
 class _Emitted:
     event: NormalizedEvent
     classification: Classification
+
+
+def _reader(
+    pages: AsyncGenerator[Page, None], *, ahead: bool
+) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Page]]:
+    """The pages, read ahead unless the read may stop early (newest-first): no request is made in vain."""
+    return _read_ahead(pages) if ahead else contextlib.aclosing(pages)
+
+
+@contextlib.asynccontextmanager
+async def _read_ahead(pages: AsyncGenerator[Page, None]) -> AsyncIterator[AsyncIterator[Page]]:
+    """Fetch the next page while the caller handles this one: the provider's latency overlaps our work.
+
+    One page ahead at most (memory stays bounded); an error of the read is raised where the caller iterates.
+    """
+    queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=1)
+
+    async def pump() -> None:
+        try:
+            async for page in pages:
+                await queue.put(page)
+        except Exception as exc:  # noqa: BLE001 - handed over and raised in the reader's task
+            await queue.put(exc)
+        else:
+            await queue.put(None)
+
+    async def read() -> AsyncIterator[Page]:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    task = asyncio.create_task(pump(), name="read-ahead")
+    try:
+        yield read()
+    finally:
+        task.cancel()
+        await asyncio.wait([task])
+        await pages.aclose()
 
 
 class _Abandoned(Exception):
@@ -284,7 +324,7 @@ async def _read_and_commit(poll: _Poll) -> Cursor | None:
     ctx = poll.ctx
     async with contextlib.AsyncExitStack() as stack:
         try:
-            async with contextlib.aclosing(ctx.client.pages(poll.request())) as pages:
+            async with _reader(ctx.client.pages(poll.request()), ahead=not poll.resource.newest_first) as pages:
                 async for page in pages:
                     # all() stops at the first False: a newest-first read ends at its first old record.
                     go_on = all(poll.take(record) for record in page.records)

@@ -9,10 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from service.app import prepare_topics
 from service.config import Settings
+from service.health import Health
+from service.metrics import Metrics
 from service.polling.paginate import PagePagination
+from service.polling.worker import PollerWorker
 from tests.fake_provider import FakeProvider, FakeRecord, make_records
 from tests.integration.test_polling import contacts, now_ms, worker
 from tests.kafka_helpers import wait_for
@@ -91,23 +95,32 @@ async def test_records_sharing_the_boundary_second_are_each_published_once(setti
     resources = contacts("/contacts")
     dates = resources["contacts"]["datesConfiguration"]
     dates["updatedDateFormat"] = dates["createdDateFormat"] = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+    metrics = Metrics(CollectorRegistry())
     async with (
         FakeProvider(date_format=seconds_only) as provider,
-        collectors(settings) as (events, cursors, _dlq),
+        collectors(settings) as (events, _cursors, _dlq),
+        PollerWorker(settings, metrics, Health()) as poller,
     ):
         await register(settings, [element(resources)], [instance("i1", provider.base_url)])
-        async with worker(settings) as metrics:
-            await settle(metrics.registry, 1)
-            cursor = cursors.latest()["i1/contacts"]
-            assert cursor is not None
-            last = datetime.fromisoformat(cursor["lastPollAt"])
-            # Both changed in the second the last poll started, after it read: their shown date (whole
-            # second) is before that poll's start.
-            second = last.replace(microsecond=0)
-            provider.add(FakeRecord("a", created=second, updated=second))
-            provider.add(FakeRecord("b", created=second, updated=second))
-            await wait_for(lambda: len(events.records) >= 2, 30, what="both records")
-            await settle(metrics.registry, 3)
+        await settle(metrics.registry, 1)
+        # Pause polling (events disabled) so that the last committed poll is known and none is in flight.
+        paused = {"event.notification.enabled": "false"}
+        await register(settings, instances=[instance("i1", provider.base_url, configuration=paused)])
+        partitions = poller.ownership.partitions.values()
+        await wait_for(
+            lambda: all(len(p.scheduler) == 0 and p.scheduler.running == 0 for p in partitions), 30,
+            what="polling paused",
+        )
+        cursor = next(c for p in partitions if (c := p.table.get("i1", "contacts")) is not None)
+        assert cursor.last_poll_at is not None
+        # Both changed in the second the last poll started, after it read: their shown date (a whole second)
+        # is before that poll's start, yet inside the next window.
+        second = cursor.last_poll_at.replace(microsecond=0)
+        provider.add(FakeRecord("a", created=second, updated=second))
+        provider.add(FakeRecord("b", created=second, updated=second))
+        await register(settings, instances=[instance("i1", provider.base_url)])
+        await wait_for(lambda: len(events.records) >= 2, 30, what="both records")
+        await settle(metrics.registry, 3)
     assert Counter(v["objectId"] for v in events.values()) == {"a": 1, "b": 1}
 
 
