@@ -63,6 +63,14 @@ def now_ms() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def polled_after(latest: dict[str, dict[str, Any] | None], when: datetime, key: str = "i1/contacts") -> bool:
+    """Whether the collected cursor of `key` has a lastPollAt after `when`."""
+    cursor = latest.get(key)
+    return cursor is not None and cursor["lastPollAt"] is not None and datetime.fromisoformat(
+        cursor["lastPollAt"]
+    ) > when
+
+
 def by_object(values: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     """(objectId, date) → eventType of each event."""
     return {(v["objectId"], v["date"]): v["eventType"] for v in values}
@@ -95,6 +103,7 @@ async def test_changes_appear_once_each_with_type_and_date(settings: Settings, u
             await wait_for(lambda: len(events.records) >= 14, 30, what="the update and the new record")
             settled = polls(metrics.registry) + 2
             await wait_for(lambda: polls(metrics.registry) >= settled, 30, what="two more polls")
+            await wait_for(lambda: polled_after(cursors.latest(), changed), 30, what="a cursor past the change")
             registry = metrics.registry
             assert sample(registry, "connector_events_owned_partitions") == 3
             assert sample(registry, "connector_events_scheduled_resources") == 1

@@ -14,7 +14,7 @@ import pytest
 from service.app import prepare_topics
 from service.config import Settings
 from tests.fake_provider import FakeProvider, FakeRecord, Fault, make_records
-from tests.integration.test_polling import contacts, now_ms, worker
+from tests.integration.test_polling import contacts, now_ms, polled_after, worker
 from tests.integration.test_polling_semantics import settle
 from tests.kafka_helpers import wait_for
 from tests.polling_harness import ELEMENT, collectors, element, instance, polls, register, sample
@@ -64,6 +64,7 @@ async def test_faults_lose_nothing_and_duplicate_nothing(settings: Settings) -> 
             provider.add(FakeRecord("r13", created=changed, updated=changed))
             await wait_for(lambda: len(events.records) >= 12, 30, what="r13 after the failure")
             await settle(metrics.registry)
+            await wait_for(lambda: polled_after(cursors.latest(), changed), 30, what="a cursor past the change")
             registry = metrics.registry
 
     assert Counter(v["objectId"] for v in events.values()) == Counter(
