@@ -180,11 +180,15 @@ class PartitionOwnership:
 
     async def _start_loaded(self, consumer: AIOKafkaConsumer) -> None:
         for p, end in list(self._loading.items()):
-            if end is not None and await consumer.position(TopicPartition(self.topic, p)) >= end:
-                del self._loading[p]
-                task = asyncio.create_task(self._start_partition(self.partitions[p]), name=f"start-p{p}")
-                task.add_done_callback(self._start_done)
-                self._starting[p] = task
+            if end is None or await consumer.position(TopicPartition(self.topic, p)) < end:
+                continue
+            # The listener and the loop both get here: the first one (still loading after the await) starts it.
+            if self._loading.get(p) != end:
+                continue
+            del self._loading[p]
+            task = asyncio.create_task(self._start_partition(self.partitions[p]), name=f"start-p{p}")
+            task.add_done_callback(self._start_done)
+            self._starting[p] = task
 
     async def _start_partition(self, poller: PartitionPoller) -> None:
         try:
