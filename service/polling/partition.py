@@ -24,12 +24,17 @@ from service.polling.fetch import ProviderClient
 from service.polling.poll import PollContext, run_poll
 from service.polling.resources import PollerConfiguration
 from service.polling.scheduler import Key, PollLimits, PollScheduler
-from service.registry.models import POLLER_CONFIGURATION, Element, Instance, ResolvedInstance
+from service.registry.models import (
+    DEFAULT_REFRESH_MINUTES,
+    POLLER_CONFIGURATION,
+    Element,
+    Instance,
+    ResolvedInstance,
+)
 
 log = logging.getLogger(__name__)
 
-# An instance whose element is unknown (or whose configuration is invalid) is not scheduled; the ownership
-# loop resyncs it when elements change.
+_DEFAULT_INTERVAL = DEFAULT_REFRESH_MINUTES * 60.0
 
 
 class PartitionPoller:
@@ -89,7 +94,11 @@ class PartitionPoller:
                     self.resync(instance_id)
 
     def resync(self, instance_id: str) -> None:
-        """Make the schedule and the cursors match the instance as it is now."""
+        """Make the schedule and the cursors match the instance as it is now.
+
+        An instance that does not poll now (events disabled, element unknown yet, invalid configuration) is
+        unscheduled but keeps its cursors; the ownership loop resyncs it when its element changes.
+        """
         instance = self.instances.get(instance_id)
         scheduled = {key for key in self.scheduler.scheduled_keys() if key[0] == instance_id}
         if instance is None:
@@ -134,9 +143,9 @@ class PartitionPoller:
     def _interval(self, instance: Instance) -> float:
         resolved = self._resolve(instance.id)
         try:
-            return resolved.refresh_interval.total_seconds() if resolved else 900.0
+            return resolved.refresh_interval.total_seconds() if resolved else _DEFAULT_INTERVAL
         except ValueError:
-            return 900.0
+            return _DEFAULT_INTERVAL
 
     def _jitter(self, interval: float) -> float:
         return interval * self._settings.polling.jitter * self._rng.random()
