@@ -11,7 +11,6 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack
-from typing import Self
 
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
@@ -24,6 +23,7 @@ from service.bus.topics import ensure_topics, topic_specs
 from service.config import Settings
 from service.errors import PublishError
 from service.health import Health
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.polling.worker import PollerWorker
 from service.registry.store import RegistryReader
@@ -54,7 +54,7 @@ async def prepare_topics(settings: Settings) -> None:
         await admin.close()
 
 
-class Service:
+class Service(Component):
     """The whole process for one role (`all`, `poller`, `ingress`).
 
     `start` acquires, in order: the topic check, the event bus, the registry reader, the poller, and the HTTP
@@ -72,13 +72,10 @@ class Service:
         self.poller: PollerWorker | None = None
         self.port: int | None = None
         self._stack: AsyncExitStack | None = None
-        self._started = False
 
     async def start(self) -> None:
         """Start every component of the role."""
-        if self._started:
-            raise RuntimeError("Service already started")
-        self._started = True
+        self._claim_start()
         stack = AsyncExitStack()
         try:
             await prepare_topics(self.settings)
@@ -111,12 +108,6 @@ class Service:
             await stack.aclose()
             log.info("service stopped")
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def build_http_app(self) -> web.Application:
         """The aiohttp application: health, metrics, and the routes of the role."""

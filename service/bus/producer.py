@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 from service.bus.records import OutgoingRecord
 from service.config import KafkaSettings
 from service.errors import PublishError
+from service.lifecycle import Component
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ async def send(producer: AIOKafkaProducer, record: OutgoingRecord) -> asyncio.Fu
     return future
 
 
-class EventBus:
+class EventBus(Component):
     """Writes records with acks=all and idempotence, one producer per process.
 
     `start` connects the producer (raises `PublishError` when Kafka cannot be reached); `stop` flushes what was
@@ -39,13 +40,10 @@ class EventBus:
         # A webhook caller waits on this; past it we answer 503 and the provider retries.
         self._send_timeout = send_timeout
         self._producer: AIOKafkaProducer | None = None
-        self._started = False
 
     async def start(self) -> None:
         """Connect the producer."""
-        if self._started:
-            raise RuntimeError("EventBus already started")
-        self._started = True
+        self._claim_start()
         producer = AIOKafkaProducer(
             **self._kafka.client_options(),
             acks="all",
@@ -71,12 +69,6 @@ class EventBus:
         if producer is not None:
             await producer.stop()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> list[tuple[int, int]]:
         """Send the records and wait until Kafka acknowledged all of them.

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Self
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
@@ -21,6 +20,7 @@ from service.bus.producer import send
 from service.bus.records import OutgoingRecord
 from service.config import KafkaSettings
 from service.errors import PublishError
+from service.lifecycle import Component
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Transaction:
         self.sent += len(records)
 
 
-class PartitionCommitter:
+class PartitionCommitter(Component):
     """Commits batches of records for one owned partition, many batches per transaction.
 
     `start` initialises the transactions of `{prefix}-p{partition}` (fencing any previous owner) and starts the
@@ -91,7 +91,6 @@ class PartitionCommitter:
         self._txn_lock = asyncio.Lock()
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
-        self._started = False
         self._closing = False
         self.fenced = False
 
@@ -102,9 +101,7 @@ class PartitionCommitter:
 
     async def start(self) -> None:
         """Fence the previous owner and start the commit loop."""
-        if self._started:
-            raise RuntimeError(f"committer of partition {self.partition} already started")
-        self._started = True
+        self._claim_start()
         self._producer = await self._new_producer()
         self._task = asyncio.create_task(self._run(), name=f"committer-p{self.partition}")
         self._task.add_done_callback(self._task_done)
@@ -127,12 +124,6 @@ class PartitionCommitter:
         if producer is not None:
             await producer.stop()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def commit(self, records: Sequence[OutgoingRecord]) -> None:
         """Queue records for the next transaction and wait until it committed.

@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from yarl import URL
 
 from service.errors import ConfigError, UpstreamError
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.polling.auth import Auth, NoAuth, Redactor
 from service.polling.paginate import (
@@ -189,7 +189,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class ProviderClient:
+class ProviderClient(Component):
     """Reads provider resources over one shared HTTP session.
 
     `start()` opens the session (connection pool bounded by `limit` and `limit_per_host`); `stop()` closes it and
@@ -231,7 +231,6 @@ class ProviderClient:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._session: aiohttp.ClientSession | None = None
-        self._started = False
 
     async def start(self) -> None:
         """Open the shared session.
@@ -239,9 +238,7 @@ class ProviderClient:
         Raises:
             RuntimeError: the client was started before.
         """
-        if self._started:
-            raise RuntimeError("ProviderClient already started")
-        self._started = True
+        self._claim_start()
         connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit_per_host)
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -258,14 +255,6 @@ class ProviderClient:
         if session is not None:
             await session.close()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def pages(self, req: FetchRequest) -> AsyncGenerator[Page, None]:
         """Yield the resource's pages in order, one at a time.

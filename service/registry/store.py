@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -21,6 +21,7 @@ from service.bus.producer import send
 from service.bus.records import OutgoingRecord, loads, model_record
 from service.config import KafkaSettings, TopicSettings
 from service.errors import PublishError
+from service.lifecycle import Component
 from service.registry.models import Element, Instance, ResolvedInstance
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class RegistryWriter:
             await producer.stop()
 
 
-class RegistryReader:
+class RegistryReader(Component):
     """An in-memory table of elements and instances, kept up to date from their compacted topics.
 
     `start` assigns the partitions, reads from the beginning, and returns once everything that existed at start
@@ -94,7 +95,6 @@ class RegistryReader:
         self._listeners: list[InstanceListener] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        self._started = False
         self.failed: BaseException | None = None
 
     def subscribe(self, listener: InstanceListener) -> None:
@@ -111,9 +111,7 @@ class RegistryReader:
 
     async def start(self) -> None:
         """Load everything up to the current end of the topics, then follow them in the background."""
-        if self._started:
-            raise RuntimeError("RegistryReader already started")
-        self._started = True
+        self._claim_start()
         consumer = AIOKafkaConsumer(
             **self._kafka.client_options(),
             group_id=None,
@@ -150,12 +148,6 @@ class RegistryReader:
         if consumer is not None:
             await consumer.stop()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         partitions: list[TopicPartition] = []

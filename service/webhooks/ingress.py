@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 import orjson
 from aiohttp import hdrs, web
@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from service.bus.producer import EventBus
 from service.config import Settings
 from service.errors import ConfigError, PublishError, SignatureError
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.registry.models import Element, ResolvedInstance
 from service.registry.store import RegistryReader
@@ -75,7 +76,7 @@ class _Request:
     instance_ids: list[str] = field(default_factory=list)
 
 
-class WebhookIngress:
+class WebhookIngress(Component):
     """Receives provider webhooks and publishes their normalized events.
 
     `start` starts the hook runner's worker threads (refuses a second start); `stop` closes them after the calls
@@ -88,13 +89,10 @@ class WebhookIngress:
         self._registry = registry
         self._publisher = WebhookPublisher(settings.topics, metrics, bus)
         self._runner: HookRunner | None = None
-        self._started = False
 
     async def start(self) -> None:
         """Start the hook runner."""
-        if self._started:
-            raise RuntimeError("WebhookIngress already started")
-        self._started = True
+        self._claim_start()
         hooks = self._settings.hooks
         self._runner = HookRunner(
             workers=hooks.workers,
@@ -109,12 +107,6 @@ class WebhookIngress:
         if runner is not None:
             await asyncio.to_thread(runner.close)
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def routes(self) -> list[web.RouteDef]:
         """POST (events, handshakes) and GET (handshakes) on the three webhook URL forms."""
