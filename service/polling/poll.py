@@ -7,13 +7,12 @@ events become visible exactly when its cursor advances. A failed poll commits on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -27,8 +26,10 @@ from service.errors import ConfigError, NormalizationError, PublishError, Upstre
 from service.events import EventSource, NormalizedEvent, event_id
 from service.metrics import Metrics
 from service.polling.classify import Classification, classify, prune_boundary
-from service.polling.fetch import FetchRequest, Page, PageCapError, ProviderClient, RetryPolicy, Timeouts
+from service.polling.fetch import FetchRequest, PageCapError, ProviderClient, RetryPolicy, Timeouts
+from service.polling.readahead import page_reader
 from service.polling.resources import MISSING, ResourceConfig
+from service.polling.window import floor_to_precision, older_than, window_start
 from service.registry.models import ResolvedInstance
 
 log = logging.getLogger(__name__)
@@ -53,78 +54,8 @@ class _Emitted:
     classification: Classification
 
 
-def _reader(
-    pages: AsyncGenerator[Page, None], *, ahead: bool
-) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Page]]:
-    """The pages, read ahead unless the read may stop early (newest-first): no request is made in vain."""
-    return _read_ahead(pages) if ahead else contextlib.aclosing(pages)
-
-
-@contextlib.asynccontextmanager
-async def _read_ahead(pages: AsyncGenerator[Page, None]) -> AsyncIterator[AsyncIterator[Page]]:
-    """Fetch the next page while the caller handles this one: the provider's latency overlaps our work.
-
-    One page ahead at most (memory stays bounded); an error of the read is raised where the caller iterates.
-    """
-    queue: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=1)
-
-    async def pump() -> None:
-        try:
-            async for page in pages:
-                await queue.put(page)
-        except Exception as exc:  # noqa: BLE001 - handed over and raised in the reader's task
-            await queue.put(exc)
-        else:
-            await queue.put(None)
-
-    async def read() -> AsyncIterator[Page]:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            yield item
-
-    task = asyncio.create_task(pump(), name="read-ahead")
-    try:
-        yield read()
-    finally:
-        task.cancel()
-        await asyncio.wait([task])
-        await pages.aclose()
-
-
 class _Abandoned(Exception):
     """A streaming poll failed: leave its exclusive transaction by aborting it."""
-
-
-def window_start(
-    resolved: ResolvedInstance, resource: ResourceConfig, cursor: Cursor | None, now: datetime
-) -> datetime:
-    """`lastPollAt - pollDelay`; before the first committed poll, the backfill start or when the instance was seen."""
-    if cursor is not None and cursor.last_poll_at is not None:
-        return cursor.last_poll_at - _delay(resource)
-    instance = resolved.instance
-    return instance.backfill_from or instance.created_at or now
-
-
-def _delay(resource: ResourceConfig) -> timedelta:
-    return resource.poll_delay
-
-
-def floor_to_precision(when: datetime, resource: ResourceConfig) -> datetime:
-    """`when` rounded down to what the filter date format keeps, on the format's wall clock.
-
-    A record written `12:00:05` may have changed at 12:00:05.900, after a poll that started at 12:00:05.100:
-    comparing at the format's precision keeps it in the next window (the boundary set drops the repeats).
-    """
-    date_format = resource.filter_field.format
-    precision = date_format.precision
-    if precision <= timedelta(microseconds=1):
-        return when
-    zone = date_format.zone
-    wall = when.astimezone(zone).replace(tzinfo=UTC)  # the wall clock, as if it were UTC
-    origin = datetime(1970, 1, 1, tzinfo=UTC)
-    floored = (origin + (wall - origin) // precision * precision).replace(tzinfo=zone)
-    return min(when, floored.astimezone(UTC))
 
 
 class _Poll:
@@ -193,7 +124,7 @@ class _Poll:
             return True
         if found is None:
             if self.resource.newest_first:
-                return not _older_than(record, self.resource, self.start)
+                return not older_than(record, self.resource, self.start)
             return True
         pair = (found.object_id, found.date)
         if pair in self.seen_ids:
@@ -280,11 +211,11 @@ class _Poll:
             last_poll_at = previous.last_poll_at if previous else None
             if last_poll_at is None and self.emitted_boundary:
                 # Never committed before: the next window must start where this one did.
-                last_poll_at = self.start + _delay(self.resource)
+                last_poll_at = self.start + self.resource.poll_delay
         else:
             last_poll_at = advance_to
         if last_poll_at is not None:
-            next_start = floor_to_precision(last_poll_at - _delay(self.resource), self.resource)
+            next_start = floor_to_precision(last_poll_at - self.resource.poll_delay, self.resource)
             boundary = set(prune_boundary(boundary, next_start))
         return Cursor(
             instance_id=instance_id, resource=self.name, last_poll_at=last_poll_at,
@@ -299,19 +230,7 @@ class _Poll:
         """
         if self.resource.newest_first or self.newest is None:
             return None
-        return min(self.end, self.newest + _delay(self.resource))
-
-
-def _older_than(record: dict[str, Any], resource: ResourceConfig, start: datetime) -> bool:
-    """Whether a record's filter date is before `start` (an unreadable date says no: the read goes on)."""
-    where = resource.filter_field
-    value = where.path.get(record)
-    if value is MISSING or value is None or value == "":
-        return False
-    try:
-        return where.format.parse(str(value)) < start
-    except ValueError:
-        return False
+        return min(self.end, self.newest + self.resource.poll_delay)
 
 
 async def _read_and_commit(poll: _Poll) -> Cursor | None:
@@ -324,7 +243,7 @@ async def _read_and_commit(poll: _Poll) -> Cursor | None:
     ctx = poll.ctx
     async with contextlib.AsyncExitStack() as stack:
         try:
-            async with _reader(ctx.client.pages(poll.request()), ahead=not poll.resource.newest_first) as pages:
+            async with page_reader(ctx.client.pages(poll.request()), ahead=not poll.resource.newest_first) as pages:
                 async for page in pages:
                     # all() stops at the first False: a newest-first read ends at its first old record.
                     go_on = all(poll.take(record) for record in page.records)

@@ -8,7 +8,7 @@ import pytest
 
 from service.errors import UpstreamError
 from service.polling.fetch import Page
-from service.polling.poll import _read_ahead
+from service.polling.readahead import read_ahead
 
 
 def _page(number: int) -> Page:
@@ -37,7 +37,7 @@ class Pages:
 
 async def test_pages_come_in_order_and_the_read_is_closed() -> None:
     source = Pages(5)
-    async with _read_ahead(source.read()) as pages:
+    async with read_ahead(source.read()) as pages:
         numbers = [page.number async for page in pages]
     assert numbers == [1, 2, 3, 4, 5]
     assert source.closed
@@ -48,7 +48,7 @@ async def test_an_error_comes_after_the_pages_before_it() -> None:
     seen: list[int] = []
 
     async def read_all() -> None:
-        async with _read_ahead(source.read()) as pages:
+        async with read_ahead(source.read()) as pages:
             async for page in pages:
                 seen.append(page.number)  # noqa: PERF401 - what arrived before the error is the point
 
@@ -59,7 +59,7 @@ async def test_an_error_comes_after_the_pages_before_it() -> None:
 
 async def test_leaving_early_reads_at_most_two_pages_more_and_closes() -> None:
     source = Pages(100)
-    async with _read_ahead(source.read()) as pages:
+    async with read_ahead(source.read()) as pages:
         async for page in pages:
             if page.number == 3:
                 break

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from service.cursors import Cursor
-from service.polling.poll import floor_to_precision, window_start
 from service.polling.resources import PollerConfiguration, ResourceConfig
+from service.polling.window import floor_to_precision, window_start
 from service.registry.models import Element, Instance, ResolvedInstance
 
 NOW = datetime(2026, 3, 1, 12, 0, 5, 678_000, tzinfo=UTC)
