@@ -7,7 +7,8 @@
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python bench/polling.py [--records 20000] [--idle 10000]
 
-Prints ratios (pipeline / ceiling), never asserts on time. Needs a broker at KAFKA_BOOTSTRAP_SERVERS.
+Prints ratios (pipeline / ceiling), never asserts on time. Without a broker at KAFKA_BOOTSTRAP_SERVERS, one is
+started with deploy/kafka.sh (that port) and left running.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -48,6 +51,22 @@ from tests.fake_provider import FakeProvider, iso_millis, make_records  # noqa: 
 
 ISO = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 PAGE = 200
+
+
+def ensure_broker(bootstrap: str) -> str:
+    """The broker's address, starting one with deploy/kafka.sh when nothing answers there."""
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1.0):
+            return bootstrap
+    except OSError:
+        pass
+    print(f"no broker at {bootstrap}: starting one with deploy/kafka.sh (port {port})", file=sys.stderr)
+    started = subprocess.run(  # noqa: S603 - our own script
+        ["bash", str(REPO / "deploy" / "kafka.sh"), "start"],  # noqa: S607
+        env={**os.environ, "KAFKA_PORT": port}, capture_output=True, text=True, check=True,
+    )
+    return started.stdout.strip().splitlines()[-1]
 
 
 def settings_for_run(bootstrap: str) -> Settings:
@@ -235,7 +254,7 @@ def serve_provider(count: int, start: datetime, pipe: Any) -> None:
 
 async def measure(args: argparse.Namespace, base_url: str, start: datetime) -> None:
     """Run the four measurements and print them with their ratios."""
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    bootstrap = ensure_broker(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     rendered = [
         {"id": r.id, "createdDate": iso_millis(r.created), "lastModifiedDate": iso_millis(r.updated), **r.fields}
         for r in make_records(args.records, start=start, step_seconds=1)
