@@ -12,7 +12,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import Self
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 from service.bus.records import loads
 from service.config import Settings
 from service.errors import PublishError
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.polling.fetch import ProviderClient
 from service.polling.partition import PartitionPoller
@@ -46,7 +46,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._owner.acquire([tp.partition for tp in assigned])
 
 
-class PartitionOwnership:
+class PartitionOwnership(Component):
     """Joins the pollers' group and runs a `PartitionPoller` for each partition it is assigned.
 
     `start` connects the group consumer and starts the loop that reads instance records and drives rebalances;
@@ -74,7 +74,6 @@ class PartitionOwnership:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._element_snapshot: dict[str, Element] = {}
-        self._started = False
         self.failed: BaseException | None = None
 
     @property
@@ -84,9 +83,7 @@ class PartitionOwnership:
 
     async def start(self) -> None:
         """Join the group and start reading."""
-        if self._started:
-            raise RuntimeError("PartitionOwnership already started")
-        self._started = True
+        self._claim_start()
         consumer = AIOKafkaConsumer(
             **self._settings.kafka.client_options(),
             group_id=self._settings.polling.group_id,
@@ -118,13 +115,6 @@ class PartitionOwnership:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def problem(self) -> str | None:
         """Why polling is not healthy, or None."""

@@ -13,12 +13,12 @@ import random
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Self
 
 from service.bus.transactions import PartitionCommitter
 from service.config import Settings
 from service.cursors import CursorTable, cursor_key, tombstone_record
 from service.errors import ConfigError, PublishError
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.polling.fetch import ProviderClient
 from service.polling.poll import PollContext, run_poll
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 _DEFAULT_INTERVAL = DEFAULT_REFRESH_MINUTES * 60.0
 
 
-class PartitionPoller:
+class PartitionPoller(Component):
     """Polls the instances of one partition and commits through one transactional writer.
 
     `start` loads the partition's cursors to their end, starts the writer (fencing the previous owner),
@@ -70,7 +70,6 @@ class PartitionPoller:
         # Bumped when an instance is deleted: a poll that started before must not write its cursor back.
         self._epochs: dict[str, int] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._started = False
         self.ready = False
         self.fenced = False
 
@@ -167,9 +166,7 @@ class PartitionPoller:
 
     async def start(self) -> None:
         """Load cursors, fence the previous writer, schedule."""
-        if self._started:
-            raise RuntimeError(f"partition {self.partition} already started")
-        self._started = True
+        self._claim_start()
         kafka, topics = self._settings.kafka, self._settings.topics
         self.table = await CursorTable.load(kafka, topics.cursors, self.partition)
         self._committer = PartitionCommitter(
@@ -202,13 +199,6 @@ class PartitionPoller:
             task.cancel()
         if background:
             await asyncio.wait(background)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
     def problem(self) -> str | None:

@@ -13,7 +13,8 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Self
+
+from service.lifecycle import Component
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class PollLimits:
             yield
 
 
-class PollScheduler:
+class PollScheduler(Component):
     """Runs each scheduled key's poll when it is due, one poll per key at a time.
 
     `start` starts the timer loop; `stop(grace)` stops it, gives running polls `grace` seconds to finish, then
@@ -73,7 +74,6 @@ class PollScheduler:
         self._running: dict[Key, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._started = False
         self.failed: BaseException | None = None
         self.crashed_polls = 0
 
@@ -107,9 +107,7 @@ class PollScheduler:
 
     async def start(self) -> None:
         """Start the timer loop."""
-        if self._started:
-            raise RuntimeError(f"scheduler {self.name} already started")
-        self._started = True
+        self._claim_start()
         self._task = asyncio.create_task(self._loop(), name=f"scheduler-{self.name}")
         self._task.add_done_callback(self._loop_done)
 
@@ -127,13 +125,6 @@ class PollScheduler:
             poll.cancel()
         if running:
             await asyncio.wait(running)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def _push(self, key: Key, due: float) -> None:
         seq = next(self._seq)

@@ -6,17 +6,17 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from typing import Self
 
 from service.config import Settings
 from service.health import Health
+from service.lifecycle import Component
 from service.metrics import Metrics
 from service.polling.fetch import ProviderClient
 from service.polling.ownership import PartitionOwnership
 from service.registry.store import RegistryReader
 
 
-class PollerWorker:
+class PollerWorker(Component):
     """Polls the instances of the partitions this process is assigned in the pollers' group.
 
     `start` opens the provider HTTP session, loads the elements, and joins the group; it raises `PublishError`
@@ -37,13 +37,10 @@ class PollerWorker:
         self.elements = RegistryReader(settings.kafka, settings.topics, instance_partitions=[], read_elements=True)
         self.ownership = PartitionOwnership(settings, metrics, self.elements.elements, self.client)
         self._stack: AsyncExitStack | None = None
-        self._started = False
 
     async def start(self) -> None:
         """Open the HTTP session, load elements, join the group."""
-        if self._started:
-            raise RuntimeError("PollerWorker already started")
-        self._started = True
+        self._claim_start()
         stack = AsyncExitStack()
         try:
             await stack.enter_async_context(self.client)
@@ -62,13 +59,6 @@ class PollerWorker:
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def _problem(self) -> str | None:
         if self.elements.failed is not None:
