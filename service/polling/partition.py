@@ -246,7 +246,8 @@ class PartitionPoller(Component):
         epoch = self._epochs.get(instance_id, 0)
 
         def alive() -> bool:
-            return self.ready and key in self.scheduler and self._epochs.get(instance_id, 0) == epoch
+            # Still wanted: not deleted, not unscheduled. A stopping partition still commits its running polls.
+            return key in self.scheduler and self._epochs.get(instance_id, 0) == epoch
 
         context = PollContext(
             settings=self._settings, metrics=self._metrics, client=self._client, committer=committer,

@@ -157,3 +157,21 @@ async def test_a_worker_killed_mid_poll_publishes_nothing_twice(settings: Settin
     ids = Counter(v["objectId"] for v in events.values())
     assert ids == Counter(f"r{n}" for n in range(1, 201))
     assert len({v["eventId"] for v in events.values()}) == 200
+
+
+async def test_stopping_a_worker_lets_its_running_poll_finish_and_commit(settings: Settings) -> None:
+    await prepare_topics(settings)
+    records = make_records(25, start=now_ms() - timedelta(hours=1))
+    faults = {n: Fault(delay=0.3) for n in range(1, 10)}  # 5 pages of 5: the first poll takes ~1.5 s
+    async with (
+        FakeProvider(records, faults=faults) as provider,
+        collectors(settings) as (events, cursors, _dlq),
+    ):
+        await register(settings, [element(contacts("/contacts"))], [instance("i1", provider.base_url)])
+        async with PollerWorker(settings, Metrics(CollectorRegistry()), Health()):
+            await wait_for(lambda: len(provider.requests) >= 2, 30, interval=0.01, what="a poll in progress")
+            assert events.records == []
+        # Stopped (as on SIGTERM) within the grace period: the poll finished and committed.
+        await wait_for(lambda: len(events.records) >= 25, 30, what="the poll's events")
+        await wait_for(lambda: cursors.latest().get("i1/contacts") is not None, 30, what="its cursor")
+    assert Counter(v["objectId"] for v in events.values()) == Counter(f"r{n}" for n in range(1, 26))
