@@ -8,7 +8,6 @@ and keeps delivering instance changes to it. Revocation stops the partition's po
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -109,8 +108,8 @@ class PartitionOwnership(Component):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # wait() rather than await: a cancellation of stop() itself must still propagate.
+            await asyncio.wait([task])
         await self.release(list(self.partitions) + list(self._loading), grace=grace)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:

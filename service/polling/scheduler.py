@@ -116,8 +116,8 @@ class PollScheduler(Component):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # wait() rather than await: a cancellation of stop() itself must still propagate.
+            await asyncio.wait([task])
         running = list(self._running.values())
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
