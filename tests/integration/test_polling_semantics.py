@@ -256,3 +256,27 @@ async def test_a_new_refresh_interval_applies_to_the_coming_poll(settings: Setti
             # The next poll is an hour away, until the interval becomes a fraction of a second.
             await register(settings, instances=[instance("i1", provider.base_url)])
             await settle(metrics.registry, 2)
+
+
+async def test_filter_by_current_date_publishes_a_future_dated_record_once_its_date_has_come(
+    settings: Settings,
+) -> None:
+    await prepare_topics(settings)
+    async with (
+        FakeProvider() as provider,
+        collectors(settings) as (events, _cursors, _dlq),
+    ):
+        await register(
+            settings, [element(contacts("/contacts", filterByCurrentDate="true"))], [instance("i1", provider.base_url)],
+        )
+        async with worker(settings) as metrics:
+            await settle(metrics.registry, 1)
+            due = now_ms() + timedelta(seconds=6)
+            provider.add(FakeRecord("future", created=due, updated=due))
+            await settle(metrics.registry, 2)
+            assert events.records == []  # dated after every poll's end so far
+            await wait_for(lambda: len(events.records) >= 1, 30, what="the record once its date passed")
+            await settle(metrics.registry, 3)
+    assert [v["objectId"] for v in events.values()] == ["future"]
+    # Published by the first poll whose window had reached the record's date.
+    assert datetime.fromisoformat(events.values()[0]["pollDate"].replace("Z", "+00:00")) >= due
