@@ -95,11 +95,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _apply(settings: Settings, text: str, source: str) -> int:
+    from service.app import prepare_topics  # noqa: PLC0415
     from service.registry.manifest import parse_manifest  # noqa: PLC0415
     from service.registry.operations import apply_manifest  # noqa: PLC0415
     from service.registry.validation import instance_checks  # noqa: PLC0415
 
     manifest = parse_manifest(text, source=source)
+    # `apply` may come before the first `run` on a new cluster: the registry topics must exist to hold it.
+    await prepare_topics(settings)
     result = await apply_manifest(settings, manifest, instance_checks())
     print(orjson.dumps({"applied": {"elements": result.elements, "instances": result.instances}}).decode())
     return 0

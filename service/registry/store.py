@@ -127,10 +127,12 @@ class RegistryReader(Component):
             ends = await consumer.end_offsets(partitions)
             self._consumer = consumer
             await self._load_until(consumer, ends)
-        except KafkaError as exc:
+        except BaseException as exc:
             await consumer.stop()
             self._consumer = None
-            raise PublishError(f"cannot load the registry: {exc!r}") from exc
+            if isinstance(exc, KafkaError):
+                raise PublishError(f"cannot load the registry: {exc!r}") from exc
+            raise
         self._task = asyncio.create_task(self._follow(consumer), name="registry-reader")
         self._task.add_done_callback(self._task_done)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from service.app import prepare_topics
 from service.bus.producer import EventBus
 from service.bus.records import event_record
 from service.config import Settings
@@ -41,7 +40,7 @@ async def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[st
 
 
 async def test_apply_delete_and_tail(settings: Settings, tmp_path: Path) -> None:
-    await prepare_topics(settings)
+    # No topics yet: `apply` on a new cluster creates them.
     bad = tmp_path / "bad.yaml"
     bad.write_text("instances:\n  - id: x\n    elementKey: democrm\n")
     result = await _cli(settings, "apply", "-f", str(bad))
