@@ -10,12 +10,13 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from service.bus.records import OutgoingRecord, loads, model_record
+from service.bus.tables import table_consumer
 from service.config import KafkaSettings
 from service.errors import PublishError
 
@@ -125,13 +126,7 @@ class CursorTable:
         """
         table = cls(partition)
         tp = TopicPartition(topic, partition)
-        consumer = AIOKafkaConsumer(
-            **kafka.client_options(),
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
-        )
+        consumer = table_consumer(kafka)
         try:
             await consumer.start()
             consumer.assign([tp])

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Self
+import asyncio
+from typing import Any, Self
+
+
+async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
+    """Cancel the tasks and wait until they have finished.
+
+    `asyncio.wait` rather than `await task`: a cancellation of the caller itself still propagates, and the tasks'
+    own CancelledError is not mistaken for it.
+    """
+    pending = [task for task in tasks if task is not None]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
 
 
 class Component:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from service.bus.records import loads
 from service.config import Settings
 from service.errors import PublishError
-from service.lifecycle import Component
+from service.lifecycle import Component, cancel_and_wait
 from service.metrics import Metrics
 from service.polling.fetch import ProviderClient
 from service.polling.partition import PartitionPoller
@@ -106,10 +106,7 @@ class PartitionOwnership(Component):
     async def stop(self, grace: float = 0.0) -> None:
         """Stop every partition, then leave the group."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            # wait() rather than await: a cancellation of stop() itself must still propagate.
-            await asyncio.wait([task])
+        await cancel_and_wait(task)
         await self.release(list(self.partitions) + list(self._loading), grace=grace)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:

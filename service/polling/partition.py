@@ -18,7 +18,7 @@ from service.bus.transactions import PartitionCommitter
 from service.config import Settings
 from service.cursors import CursorTable, cursor_key, tombstone_record
 from service.errors import ConfigError, PublishError
-from service.lifecycle import Component
+from service.lifecycle import Component, cancel_and_wait
 from service.metrics import Metrics
 from service.polling.fetch import ProviderClient
 from service.polling.poll import PollContext, run_poll
@@ -195,10 +195,7 @@ class PartitionPoller(Component):
         committer, self._committer = self._committer, None
         if committer is not None:
             await committer.stop()
-        for task in background:
-            task.cancel()
-        if background:
-            await asyncio.wait(background)
+        await cancel_and_wait(*background)
 
     @property
     def problem(self) -> str | None:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 
+from service.lifecycle import cancel_and_wait
 from service.polling.fetch import Page
 
 
@@ -46,6 +47,5 @@ async def read_ahead(pages: AsyncGenerator[Page, None]) -> AsyncIterator[AsyncIt
     try:
         yield read()
     finally:
-        task.cancel()
-        await asyncio.wait([task])
+        await cancel_and_wait(task)
         await pages.aclose()

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from service.lifecycle import Component
+from service.lifecycle import Component, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,7 @@ class PollScheduler(Component):
     async def stop(self, grace: float = 0.0) -> None:
         """Stop starting polls; let running ones finish for `grace` seconds, then cancel and await them."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            # wait() rather than await: a cancellation of stop() itself must still propagate.
-            await asyncio.wait([task])
+        await cancel_and_wait(task)
         running = list(self._running.values())
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)

@@ -19,9 +19,10 @@ from pydantic import ValidationError
 
 from service.bus.producer import send
 from service.bus.records import OutgoingRecord, loads, model_record
+from service.bus.tables import table_consumer
 from service.config import KafkaSettings, TopicSettings
 from service.errors import PublishError
-from service.lifecycle import Component
+from service.lifecycle import Component, cancel_and_wait
 from service.registry.models import Element, Instance, ResolvedInstance
 
 log = logging.getLogger(__name__)
@@ -112,13 +113,7 @@ class RegistryReader(Component):
     async def start(self) -> None:
         """Load everything up to the current end of the topics, then follow them in the background."""
         self._claim_start()
-        consumer = AIOKafkaConsumer(
-            **self._kafka.client_options(),
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
-        )
+        consumer = table_consumer(self._kafka)
         try:
             await consumer.start()
             partitions = await self._partitions(consumer)
@@ -139,13 +134,7 @@ class RegistryReader(Component):
     async def stop(self) -> None:
         """Stop following; idempotent."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
+        await cancel_and_wait(task)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
