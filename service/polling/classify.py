@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from service.errors import NormalizationError
 from service.events import EventType
-from service.polling.resources import MISSING, DateField, ResourceConfig
+from service.polling.fieldpath import MISSING
+from service.polling.resources import DateField, ResourceConfig
 
 BoundaryKey = tuple[str, datetime]
 

@@ -27,8 +27,9 @@ from service.events import EventSource, NormalizedEvent, event_id
 from service.metrics import Metrics
 from service.polling.classify import Classification, classify, prune_boundary
 from service.polling.fetch import FetchRequest, PageCapError, ProviderClient, RetryPolicy, Timeouts
+from service.polling.fieldpath import MISSING
 from service.polling.readahead import page_reader
-from service.polling.resources import MISSING, ResourceConfig
+from service.polling.resources import ResourceConfig
 from service.polling.window import floor_to_precision, older_than, window_start
 from service.registry.models import ResolvedInstance
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from service.cursors import Cursor
-from service.polling.resources import MISSING, ResourceConfig
+from service.polling.fieldpath import MISSING
+from service.polling.resources import ResourceConfig
 from service.registry.models import ResolvedInstance
 
 

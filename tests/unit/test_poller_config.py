@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from service.errors import ConfigError
-from service.polling.resources import MISSING, FieldPath, PollerConfiguration, check_poller_configuration
+from service.polling.fieldpath import MISSING, FieldPath
+from service.polling.resources import PollerConfiguration, check_poller_configuration
 
 # Shapes from the Open Connectors element documentation and public integrations.
 HUBSPOT = {  # dotted paths, epoch milliseconds, `${date}`, the tolerance inside datesConfiguration

@@ -10,9 +10,8 @@ import pytest
 from service.errors import ConfigError, NormalizationError
 from service.events import EventType
 from service.polling.classify import classify, prune_boundary
+from service.polling.fieldpath import MISSING, FieldPath
 from service.polling.resources import (
-    MISSING,
-    FieldPath,
     PollerConfiguration,
     ResourceConfig,
     check_poller_configuration,
