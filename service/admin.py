@@ -15,7 +15,6 @@ import orjson
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
-from service.bus.records import dumps
 from service.config import Settings
 from service.errors import ConfigError, PublishError
 from service.registry.manifest import Manifest, parse_manifest
@@ -67,32 +66,32 @@ class AdminApi:
         return guarded
 
     async def _list_elements(self, _request: web.Request) -> web.Response:
-        return _json([orjson.loads(dumps(e)) for e in self._registry.elements.values()])
+        return _json([_public(e) for e in self._registry.elements.values()])
 
     async def _get_element(self, request: web.Request) -> web.Response:
         element = self._registry.elements.get(request.match_info["key"])
-        return _json(orjson.loads(dumps(element))) if element else _error(404, "no such element")
+        return _json(_public(element)) if element else _error(404, "no such element")
 
     async def _list_instances(self, _request: web.Request) -> web.Response:
-        return _json([orjson.loads(dumps(i)) for i in self._registry.instances.values()])
+        return _json([_public(i) for i in self._registry.instances.values()])
 
     async def _get_instance(self, request: web.Request) -> web.Response:
         instance = self._registry.instances.get(request.match_info["id"])
-        return _json(orjson.loads(dumps(instance))) if instance else _error(404, "no such instance")
+        return _json(_public(instance)) if instance else _error(404, "no such instance")
 
     async def _put_element(self, request: web.Request) -> web.Response:
         body = await _body(request)
         body["key"] = request.match_info["key"]
         element = _validate(Element, body, "element")
         await apply_manifest(self._settings, Manifest(elements=[element]), current=self._registry)
-        return _json(orjson.loads(dumps(element)))
+        return _json(_public(element))
 
     async def _put_instance(self, request: web.Request) -> web.Response:
         body = await _body(request)
         body["id"] = request.match_info["id"]
         instance = _validate(Instance, body, "instance")
         await apply_manifest(self._settings, Manifest(instances=[instance]), instance_checks(), current=self._registry)
-        return _json(orjson.loads(dumps(instance)))
+        return _json(_public(instance))
 
     async def _delete_element(self, request: web.Request) -> web.Response:
         await delete_element(self._settings, request.match_info["key"], current=self._registry)
@@ -127,6 +126,11 @@ def _validate(model: type[Definition], body: dict[str, object], what: str) -> De
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid {what}: {problems}") from None
+
+
+def _public(definition: Element | Instance) -> dict[str, object]:
+    """A definition as API output: JSON mode masks every SecretStr as `**********`."""
+    return definition.model_dump(mode="json", by_alias=True)
 
 
 def _json(value: object, status: int = 200) -> web.Response:

@@ -36,9 +36,12 @@ class EventSource(StrEnum):
 def isoformat_z(when: datetime) -> str:
     """UTC ISO-8601 with a `Z`, milliseconds when the instant has a fraction (what consumers parse everywhere)."""
     utc = when.astimezone(UTC)
-    spec = "milliseconds" if utc.microsecond % 1000 == 0 and utc.microsecond else "auto"
     if utc.microsecond == 0:
         spec = "seconds"
+    elif utc.microsecond % 1000 == 0:
+        spec = "milliseconds"
+    else:
+        spec = "microseconds"
     return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 

@@ -24,11 +24,6 @@ class OutgoingRecord:
     headers: Headers = field(default_factory=list)
     partition: int | None = None
 
-    @property
-    def size(self) -> int:
-        """Approximate bytes on the wire, for bounding buffers."""
-        return len(self.key) + len(self.value or b"") + sum(len(k) + len(v) for k, v in self.headers)
-
 
 def dumps(value: Any) -> bytes:
     """JSON bytes; pydantic models are dumped by alias in JSON mode first."""

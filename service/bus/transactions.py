@@ -156,8 +156,7 @@ class PartitionCommitter(Component):
                 if isinstance(exc, KafkaError):
                     raise PublishError(f"transaction of partition {self.partition} failed: {exc!r}") from exc
                 raise
-            self._metrics.commits.labels("committed").inc()
-            self._metrics.commit_duration.observe(time.perf_counter() - started)
+            self._count_commit(started)
 
     async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -212,11 +211,14 @@ class PartitionCommitter(Component):
                     if not batch.done.done():
                         batch.done.set_exception(error)
                 return
-            self._metrics.commits.labels("committed").inc()
-            self._metrics.commit_duration.observe(time.perf_counter() - started)
+            self._count_commit(started)
             for batch in batches:
                 if not batch.done.done():
                     batch.done.set_result(None)
+
+    def _count_commit(self, started: float) -> None:
+        self._metrics.commits.labels("committed").inc()
+        self._metrics.commit_duration.observe(time.perf_counter() - started)
 
     async def _abort(self, exc: BaseException) -> None:
         """Abort the open transaction; when that fails too, replace the producer (its state is unknown)."""
