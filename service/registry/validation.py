@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.polling.resources import PollerConfiguration
 from service.registry.manifest import InstanceCheck
 from service.registry.models import POLLER_CONFIGURATION, ResolvedInstance
 
@@ -20,8 +21,6 @@ def check_polling(resolved: ResolvedInstance) -> None:
     configuration = resolved.config(POLLER_CONFIGURATION)
     if configuration is None:
         raise ValueError(f"{POLLER_CONFIGURATION} is required for polling (on the instance or its element)")
-    from service.polling.resources import PollerConfiguration  # noqa: PLC0415 - only polling instances need it
-
     PollerConfiguration.parse(configuration)
 
 
