@@ -30,6 +30,7 @@ from service.registry.models import (
     Element,
     Instance,
     ResolvedInstance,
+    resolve,
 )
 
 log = logging.getLogger(__name__)
@@ -120,11 +121,7 @@ class PartitionPoller(Component):
             self.scheduler.schedule(key, self._first_due(key, interval))
 
     def _resolve(self, instance_id: str) -> ResolvedInstance | None:
-        instance = self.instances.get(instance_id)
-        if instance is None:
-            return None
-        element = self._elements.get(instance.element_key)
-        return None if element is None else ResolvedInstance(element=element, instance=instance)
+        return resolve(instance_id, self.instances, self._elements)
 
     def _resource_names(self, instance: Instance) -> list[str] | None:
         resolved = self._resolve(instance.id)

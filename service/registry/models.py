@@ -6,6 +6,7 @@ An instance's `configuration` overrides its element's: `event.notification.enabl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -168,6 +169,17 @@ class ResolvedInstance(BaseModel):
         if minutes <= 0:
             raise ValueError(f"{REFRESH_INTERVAL} must be positive, not {raw!r}")
         return timedelta(minutes=minutes)
+
+
+def resolve(
+    instance_id: str, instances: Mapping[str, Instance], elements: Mapping[str, Element]
+) -> ResolvedInstance | None:
+    """The instance and its element from two tables, or None when either is unknown."""
+    instance = instances.get(instance_id)
+    if instance is None:
+        return None
+    element = elements.get(instance.element_key)
+    return None if element is None else ResolvedInstance(element=element, instance=instance)
 
 
 def _json_text(value: JsonValue) -> str:

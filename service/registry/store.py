@@ -23,7 +23,7 @@ from service.bus.tables import table_consumer
 from service.config import KafkaSettings, TopicSettings
 from service.errors import PublishError
 from service.lifecycle import Component, cancel_and_wait
-from service.registry.models import Element, Instance, ResolvedInstance
+from service.registry.models import Element, Instance, ResolvedInstance, resolve
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,7 @@ class RegistryReader(Component):
 
     def resolve(self, instance_id: str) -> ResolvedInstance | None:
         """The instance and its element, or None when either is unknown."""
-        instance = self.instances.get(instance_id)
-        if instance is None:
-            return None
-        element = self.elements.get(instance.element_key)
-        return ResolvedInstance(element=element, instance=instance) if element is not None else None
+        return resolve(instance_id, self.instances, self.elements)
 
     async def start(self) -> None:
         """Load everything up to the current end of the topics, then follow them in the background."""
